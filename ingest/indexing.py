@@ -1,0 +1,194 @@
+"""Writing an index: one writer at a time (a lock file), vectors into Chroma in batches, then a
+new generation committed with an atomic rename. See ``app/index.py`` for the layout."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from app.chunks import Chunk
+from app.errors import EmbedderMismatch, IndexLocked
+from app.index import CURRENT, GENERATIONS, current_generation, read_chunks
+from app.lexical import LexicalIndex
+from ingest.chunking import chunk_header
+
+DIRTY = "SYNC_IN_PROGRESS"
+
+
+class IndexLock:
+    """An exclusive, non-blocking ``flock`` on ``<index>/.lock``; the kernel drops it if the
+    process dies, so a killed ingest never leaves the index locked."""
+
+    def __init__(self, index_dir: Path):
+        self.path = index_dir / ".lock"
+        self.fh = None
+
+    def __enter__(self) -> "IndexLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.seek(0)
+            holder = self.fh.read().strip() or "another process"
+            self.fh.close()
+            raise IndexLocked(
+                f"the index at {self.path.parent} is being written by {holder}; one writer at a time — "
+                "wait for it to finish, or use a Chroma server (store 'chroma-http') for several processes"
+            ) from None
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.fh.write(f"pid {os.getpid()}")
+        self.fh.flush()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class IndexWriter:
+    """Holds the previous committed state, adds vectors, commits a new generation."""
+
+    def __init__(self, index_dir: Path, *, stamp: str, collection: str, rebuild: bool,
+                 vector_store_factory: Callable[[str], object]):
+        self.index_dir = index_dir
+        self.stamp = stamp
+        self.base_collection = collection
+        previous = current_generation(index_dir)
+        self.previous_manifest = json.loads((previous / "manifest.json").read_text()) if previous else None
+        if self.previous_manifest and not rebuild and self.previous_manifest.get("embedder") != stamp:
+            raise EmbedderMismatch(
+                f"the index at {index_dir} was built with embedder {self.previous_manifest.get('embedder')!r}; "
+                f"these settings select {stamp!r}. Re-run with --rebuild to re-embed everything"
+            )
+        self.previous_chunks: dict[str, Chunk] = (
+            {c.chunk_id: c for c in read_chunks(previous)} if previous and not rebuild else {}
+        )
+        self.documents: dict[str, dict] = (
+            dict(self.previous_manifest["documents"]) if self.previous_manifest and not rebuild else {}
+        )
+        seq = int(self.previous_manifest.get("sequence", 0)) + 1 if self.previous_manifest else 1
+        self.sequence = seq
+        # A rebuild writes a fresh collection, so the old one keeps answering until the switch.
+        if rebuild or not self.previous_manifest:
+            self.collection = f"{collection}-g{seq:06d}"
+        else:
+            self.collection = self.previous_manifest["collection"]
+        self.vector_store = vector_store_factory(self.collection)
+        self.crashed_before = (index_dir / DIRTY).exists()
+        (index_dir / DIRTY).write_text(str(os.getpid()))
+
+    # -------------------------------------------------------------- vectors
+
+    def stored_ids(self) -> set[str]:
+        """Chunk ids whose vectors the collection already holds and the last commit lists."""
+        return set(self.previous_chunks)
+
+    def add_vectors(self, chunks: list[Chunk], *, batch: int, progress: Callable[[int], None]) -> None:
+        """Embed and upsert, ``batch`` chunks per call (within Chroma's max batch size)."""
+        collection = self.vector_store._collection
+        limit = min(batch, collection._client.get_max_batch_size())
+        for start in range(0, len(chunks), limit):
+            part = chunks[start:start + limit]
+            self.vector_store.add_texts(
+                texts=[embed_text(c) for c in part],
+                metadatas=[c.chroma_metadata() for c in part],
+                ids=[c.chunk_id for c in part],
+            )
+            progress(len(part))
+
+    # -------------------------------------------------------------- commit
+
+    def commit(self, chunks: Iterable[Chunk], documents: dict[str, dict], extra: dict) -> Path:
+        """Write the new generation beside the old, then switch ``CURRENT`` atomically."""
+        chunk_list = list(chunks)
+        name = f"g{self.sequence:06d}"
+        gens = self.index_dir / GENERATIONS
+        gens.mkdir(parents=True, exist_ok=True)
+        tmp = gens / f"{name}.tmp"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
+            for c in chunk_list:
+                fh.write(c.model_dump_json() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        LexicalIndex.build([lexical_text(c) for c in chunk_list], [c.chunk_id for c in chunk_list]).save(tmp / "bm25")
+        manifest = {
+            "sequence": self.sequence,
+            "embedder": self.stamp,
+            "collection": self.collection,
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "chunk_count": len(chunk_list),
+            "documents": documents,
+            **extra,
+        }
+        with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, indent=1, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        final = gens / name
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        _fsync_dir(gens)
+        pointer_tmp = self.index_dir / f"{CURRENT}.tmp"
+        pointer_tmp.write_text(name)
+        with open(pointer_tmp) as fh:
+            os.fsync(fh.fileno())
+        os.replace(pointer_tmp, self.index_dir / CURRENT)
+        _fsync_dir(self.index_dir)
+        self._collect_garbage({c.chunk_id for c in chunk_list}, keep=name)
+        (self.index_dir / DIRTY).unlink(missing_ok=True)
+        return final
+
+    def release(self) -> None:
+        """Nothing changed: the committed generation stays as it is."""
+        if not self.crashed_before:
+            (self.index_dir / DIRTY).unlink(missing_ok=True)
+
+    def _collect_garbage(self, live: set[str], keep: str) -> None:
+        collection = self.vector_store._collection
+        if self.crashed_before:
+            stale = set(collection.get(include=[])["ids"]) - live  # vectors a killed run left behind
+        else:
+            stale = set(self.previous_chunks) - live
+        stale_list = sorted(stale)
+        limit = collection._client.get_max_batch_size()
+        for start in range(0, len(stale_list), limit):
+            collection.delete(ids=stale_list[start:start + limit])
+        client = collection._client
+        for other in client.list_collections():
+            other_name = getattr(other, "name", other)
+            if other_name != self.collection and (
+                other_name == self.base_collection or other_name.startswith(f"{self.base_collection}-g")
+            ):
+                client.delete_collection(other_name)  # replaced by a rebuild, or left by a killed one
+        for gen in (self.index_dir / GENERATIONS).iterdir():
+            if gen.name != keep:
+                shutil.rmtree(gen, ignore_errors=True)
+
+
+def embed_text(chunk: Chunk) -> str:
+    """What the dense encoder reads: where the chunk sits, then its words."""
+    return f"{chunk_header(chunk.title, chunk.section)}\n{chunk.text}"
+
+
+def lexical_text(chunk: Chunk) -> str:
+    """What BM25 indexes: the same, plus the document's codes (so J1459 in a question finds the policy)."""
+    return f"{embed_text(chunk)}\n{' '.join(chunk.codes)}"

@@ -1,0 +1,194 @@
+"""Incremental, safe sync of folders into an index: add new files, re-index changed ones, remove
+documents whose files are gone, skip unchanged ones; bad files are reported by name and the rest
+of the batch goes in."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from app.backends import embedder_stamp, make_embeddings, make_token_counter, make_vector_store, max_chunk_tokens, make_chroma_client
+from app.chunks import Chunk
+from app.errors import DocumentError, FileTooLarge
+from app.settings import Settings
+from ingest.chunking import chunk_document
+from ingest.indexing import IndexLock, IndexWriter
+from ingest.loaders import load_document
+from ingest.metadata import normalise
+
+log = logging.getLogger("criterion.ingest")
+CHUNKER_VERSION = "1"
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    pages_read: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    committed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def as_dict(self) -> dict:
+        return {
+            "added": len(self.added), "updated": len(self.updated), "unchanged": len(self.unchanged),
+            "removed": len(self.removed), "failed": len(self.failed), "skipped": len(self.skipped),
+            "chunks_embedded": self.chunks_embedded, "chunks_total": self.chunks_total,
+            "pages_read": self.pages_read, "seconds": round(self.seconds, 3),
+            "embed_seconds": round(self.embed_seconds, 3),
+        }
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    root: Path
+    document_id: str
+
+
+def discover(paths: list[Path], extensions: list[str], report: SyncReport) -> tuple[list[SourceFile], set[str]]:
+    """Files to ingest, and the roots being synced (folders whose vanished files are removed)."""
+    found: list[SourceFile] = []
+    roots: set[str] = set()
+    exts = {e.lower() for e in extensions}
+    for given in paths:
+        path = given.resolve()
+        if path.is_dir():
+            roots.add(str(path))
+            candidates = sorted(p for p in path.rglob("*") if p.is_file())
+            root = path
+        elif path.is_file():
+            candidates, root = [path], path.parent
+        else:
+            report.failed.append((str(given), "no such file or directory"))
+            continue
+        for file in candidates:
+            rel = file.relative_to(root)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            if file.suffix.lower() not in exts:
+                report.skipped.append((str(file), f"unsupported file type {file.suffix or '(none)'!r}"))
+                log.warning("skipped %s: unsupported file type", file)
+                continue
+            found.append(SourceFile(file, root, rel.with_suffix("").as_posix()))
+    return found, roots
+
+
+def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embeddings=None,
+         progress: Progress | None = None) -> SyncReport:
+    started = time.perf_counter()
+    report = SyncReport()
+    progress = progress or (lambda phase, done, total: None)
+    index_dir = settings.index_path
+    index_dir.mkdir(parents=True, exist_ok=True)
+    stamp = embedder_stamp(settings)
+    max_tokens = max_chunk_tokens(settings)
+    chunk_config = f"{CHUNKER_VERSION}/{max_tokens}/{settings.chunking.overlap_tokens}/{stamp}"
+    max_bytes = int(settings.ingest.max_file_mb * 1_000_000)
+
+    with IndexLock(index_dir):
+        embeddings = embeddings or make_embeddings(settings)
+        client = make_chroma_client(settings)
+        writer = IndexWriter(
+            index_dir, stamp=stamp, collection=settings.chroma.collection, rebuild=rebuild,
+            vector_store_factory=lambda name: make_vector_store(settings, embeddings, client, stamp=stamp, collection=name),
+        )
+        files, roots = discover(paths, settings.ingest.extensions, report)
+        documents = writer.documents
+        count = make_token_counter(settings)
+        fresh: dict[str, list[Chunk]] = {}
+        seen_ids: set[str] = set()
+
+        for i, src in enumerate(files, start=1):
+            progress("read", i, len(files))
+            doc_id = src.document_id
+            if doc_id in seen_ids:
+                report.failed.append((str(src.path), f"document id {doc_id!r} is already taken by another file in this run"))
+                continue
+            seen_ids.add(doc_id)
+            previous = documents.get(doc_id)
+            if previous and previous["root"] != str(src.root):
+                report.failed.append((str(src.path), f"document id {doc_id!r} is already indexed from "
+                                      f"{previous['root']}; re-ingest that folder, or use --rebuild"))
+                continue
+            try:
+                size = src.path.stat().st_size
+                if size > max_bytes:
+                    raise FileTooLarge(f"{src.path.name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit")
+                data = src.path.read_bytes()
+                sha = hashlib.sha256(data).hexdigest()
+                if previous and previous["sha256"] == sha and previous.get("chunk_config") == chunk_config:
+                    report.unchanged.append(doc_id)
+                    continue
+                doc = load_document(src.path, max_bytes=max_bytes, data=data)
+                meta = normalise(doc, doc_id)
+                chunks = chunk_document(doc, document_id=doc_id, meta=meta, max_tokens=max_tokens,
+                                        overlap_tokens=settings.chunking.overlap_tokens, count=count)
+            except DocumentError as exc:
+                report.failed.append((str(src.path), exc.message))
+                log.error("failed %s: %s", src.path, exc.message)
+                continue
+            except OSError as exc:
+                report.failed.append((str(src.path), f"cannot read: {exc.strerror or exc}"))
+                continue
+            fresh[doc_id] = chunks
+            report.pages_read += doc.pages
+            (report.updated if previous else report.added).append(doc_id)
+            documents[doc_id] = {
+                **meta, "root": str(src.root), "path": src.path.relative_to(src.root).as_posix(),
+                "sha256": sha, "pages": doc.pages, "chunk_config": chunk_config,
+                "chunk_ids": [c.chunk_id for c in chunks],
+            }
+
+        # Documents of a synced folder whose files are gone are removed; a file that is still
+        # there but now fails to load keeps its last good version (it is in seen_ids).
+        for doc_id, entry in list(documents.items()):
+            if entry["root"] in roots and doc_id not in seen_ids:
+                del documents[doc_id]
+                report.removed.append(doc_id)
+
+        stored = writer.stored_ids()
+        to_embed = [c for chunks in fresh.values() for c in chunks if c.chunk_id not in stored]
+        t0 = time.perf_counter()
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            progress("embed", done, len(to_embed))
+
+        writer.add_vectors(to_embed, batch=max(256, settings.embedding.batch_size), progress=advance)
+        report.embed_seconds = time.perf_counter() - t0
+        report.chunks_embedded = len(to_embed)
+
+        all_chunks: list[Chunk] = []
+        for doc_id in sorted(documents):
+            if doc_id in fresh:
+                all_chunks.extend(fresh[doc_id])
+            else:
+                all_chunks.extend(writer.previous_chunks[cid] for cid in documents[doc_id]["chunk_ids"])
+        report.chunks_total = len(all_chunks)
+        changed = report.added or report.updated or report.removed or rebuild or writer.crashed_before
+        if changed or writer.previous_manifest is None:
+            writer.commit(all_chunks, documents, {"chunker": CHUNKER_VERSION})
+            report.committed = True
+        else:
+            writer.release()
+    report.seconds = time.perf_counter() - started
+    return report
