@@ -131,10 +131,15 @@ def load_markdown(path: Path, data: bytes) -> LoadedDocument:
         item = _LIST.match(line)
         if item or line.lstrip().startswith("|"):
             flush()
-            body_text = item.group(3) if item else " | ".join(c.strip() for c in line.strip().strip("|").split("|"))
-            if set(body_text.replace("|", "").strip()) <= set("-: "):
+            if item:  # list items keep a "- " marker, indented by depth, so all-of/any-of nesting survives
+                cleaned = _clean_inline(item.group(3))
+                if cleaned:
+                    doc.blocks.append(Block("  " * (len(item.group(1).expandtabs(4)) // 2) + "- " + cleaned, section()))
+                continue
+            row = " | ".join(c.strip() for c in line.strip().strip("|").split("|"))
+            if set(row.replace("|", "").strip()) <= set("-: "):
                 continue  # a table's separator row
-            para.append(("  " * (len(item.group(1)) // 2) if item else "") + body_text)
+            para.append(row)
             flush()
             continue
         para.append(line)

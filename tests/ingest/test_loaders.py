@@ -105,8 +105,9 @@ IVIG is considered **medically necessary** when ALL of the following are met:
     blocks = {b.text.strip(): b.section for b in doc.blocks}
     assert blocks["IVIG is considered medically necessary when ALL of the following are met:"] == (
         "IVIG for MG", "Medical necessity criteria", "Myasthenia gravis")
-    assert blocks["The patient has generalized MG."][-1] == "Myasthenia gravis"
-    assert blocks["MG-ADL of 6 or more."][-1] == "Myasthenia gravis"
+    assert blocks["- The patient has generalized MG."][-1] == "Myasthenia gravis"
+    nested = next(b for b in doc.blocks if "MG-ADL" in b.text)
+    assert nested.text == "  - MG-ADL of 6 or more." and nested.section[-1] == "Myasthenia gravis"
     assert blocks["Dose | 2 g/kg per course"] == ("IVIG for MG", "Limitations and exclusions")
 
 

@@ -1,0 +1,189 @@
+"""The verdict, derived from the statements it stands on. Every branch records the sentences it
+used, so each verdict can be explained by its sources.
+
+- Nothing relevant retrieved (or not English) → ``cannot_answer``.
+- Coverage question → the top-ranked current policy: an exclusion or experimental statement
+  matching the request → ``no``; otherwise the best-matching indication's criteria, checked fact
+  by fact → ``no`` (a criterion not met), ``yes`` (met), ``conditional`` (no patient facts or
+  criteria left undocumented).
+- "Should…/Is … recommended" → the stance of the best-matching statements.
+- "What/When/How…" → ``informational``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.criteria import CriterionLine, Evaluation, evaluate, parse_criteria
+from app.index import Index
+from app.retrieval import Hit
+from app.statements import NEGATIVE, POSITIVE, Sentence, overlap, split_chunk, stems
+from app.understanding import Frame
+
+MIN_TOPIC_COVERAGE = 0.5
+
+
+@dataclass
+class Decision:
+    verdict: str
+    reason: str | None = None
+    deciding: list[Sentence] = field(default_factory=list)
+    criteria: list[tuple[CriterionLine, Evaluation, Sentence | None]] = field(default_factory=list)
+    regimen_checks: list[tuple[str, Evaluation, Sentence]] = field(default_factory=list)
+    primary_document: str | None = None
+    indication: str | None = None
+
+
+def topic_coverage(frame: Frame, hits: list[Hit]) -> float:
+    words = stems(" ".join(frame.topic_words))
+    if not words:
+        return 0.0
+    seen: set[str] = set()
+    for hit in hits[:5]:
+        seen |= stems(f"{hit.chunk.title} {hit.chunk.section} {hit.chunk.text}")
+    return len(words & seen) / len(words)
+
+
+def _query_words(frame: Frame) -> frozenset[str]:
+    return stems(" ".join(frame.topic_words + frame.terms))
+
+
+def _best_sentences(frame: Frame, hits: list[Hit], limit: int = 6, doc: str | None = None) -> list[Sentence]:
+    words = _query_words(frame)
+    scored = []
+    for rank, hit in enumerate(hits):
+        if doc and hit.chunk.document_id != doc:
+            continue
+        for s in split_chunk(hit.chunk):
+            score = overlap(words, s.text) + overlap(words, hit.chunk.section) * 0.3 - rank * 0.02
+            scored.append((score, s))
+    scored.sort(key=lambda x: -x[0])
+    return [s for score, s in scored[:limit] if score > 0]
+
+
+def _document_sections(index: Index, document_id: str) -> dict[str, list]:
+    sections: dict[str, list] = {}
+    for cid in index.document_chunks.get(document_id, []):
+        chunk = index.chunks[cid]
+        sections.setdefault(chunk.section, []).append(chunk)
+    return sections
+
+
+def _indication(frame: Frame, index: Index, document_id: str):
+    """The policy's criteria section that best matches the question and patient."""
+    words = _query_words(frame) | stems(frame.facts.text) if frame.facts.text else _query_words(frame)
+    qwords = _query_words(frame)
+    best, best_score = None, 0.0
+    for section, chunks in _document_sections(index, document_id).items():
+        if "medical necessity" not in section.lower() or section.lower().endswith("medical necessity criteria"):
+            continue
+        heading = section.split(" > ")[-1]
+        text = "\n".join(c.text for c in chunks)
+        score = 2 * overlap(qwords, heading) + overlap(qwords, text) + 0.2 * overlap(words, heading)
+        if frame.regimen.ongoing and re.search(r"maintenance", heading, re.I):
+            score += 0.6
+        if score > best_score:
+            best, best_score = (section, chunks), score
+    return best
+
+
+def _sentence_for(text: str, chunks) -> Sentence | None:
+    for chunk in chunks:
+        for s in split_chunk(chunk):
+            if text.startswith(s.text[:40]) or s.text.startswith(text[:40]):
+                return s
+    return None
+
+
+def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | None:
+    """An exclusion, limitation or experimental statement of the policy that the request hits."""
+    qwords = _query_words(frame)
+    best, best_score = None, 0.0
+    for section, chunks in _document_sections(index, document_id).items():
+        for chunk in chunks:
+            for s in split_chunk(chunk):
+                if s.stance not in NEGATIVE:
+                    continue
+                low = s.text.lower()
+                score = overlap(qwords, s.text)
+                if "maintenance" in low or re.search(r"every \d+ weeks|recurring|schedule", low):
+                    if not frame.regimen.ongoing:
+                        continue
+                    score += 0.5
+                elif "except" in low:
+                    continue
+                if score > best_score:
+                    best, best_score = s, score
+    return best if best_score >= 0.6 else None
+
+
+def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool) -> Decision:
+    if not frame.language_ok:
+        return Decision("cannot_answer", "not_english")
+    if not hits or topic_coverage(frame, hits) < MIN_TOPIC_COVERAGE:
+        return Decision("cannot_answer", "not_in_corpus")
+
+    if frame.kind == "coverage":
+        policy = next((h.chunk.document_id for h in hits if h.chunk.doc_type == "policy" and h.chunk.status == "current"), None)
+        if policy is not None:
+            return _coverage(frame, hits, index, policy, has_patient)
+    if frame.kind == "informational":
+        return Decision("informational", deciding=_best_sentences(frame, hits))
+    return _clinical(frame, hits)
+
+
+def _coverage(frame: Frame, hits: list[Hit], index: Index, policy: str, has_patient: bool) -> Decision:
+    negative = _negative_match(frame, index, policy)
+    found = _indication(frame, index, policy)
+    decision = Decision("conditional", primary_document=policy)
+    if found:
+        section, chunks = found
+        decision.indication = section
+        text = "\n".join(c.text for c in sorted(chunks, key=lambda c: c.ordinal))
+        lead, items = parse_criteria(text)
+        if lead:
+            decision.deciding.append(_sentence_for(lead, chunks))
+        for item in items:
+            ev = evaluate(item, frame.facts, frame.regimen)
+            decision.criteria.append((item, ev, _sentence_for(item.text, chunks)))
+    decision.deciding = [s for s in decision.deciding if s]
+    if negative is not None:
+        decision.deciding.insert(0, negative)
+        decision.verdict = "no"
+        return decision
+    statuses = [ev.status for _, ev, _ in decision.criteria if ev.status != "not_applicable"]
+    if not statuses:
+        decision.deciding += _best_sentences(frame, hits, 3, doc=policy)
+        decision.verdict = "conditional"
+    elif "not_met" in statuses:
+        decision.verdict = "no"
+    elif not has_patient and not frame.facts.numbers and frame.regimen.dose is None:
+        decision.verdict = "conditional"
+    elif statuses.count("met") >= max(1, round(0.6 * len(statuses))):
+        decision.verdict = "yes"
+    else:
+        decision.verdict = "conditional"
+    return decision
+
+
+def _clinical(frame: Frame, hits: list[Hit]) -> Decision:
+    best = _best_sentences(frame, hits, limit=4)
+    decision = Decision("informational", deciding=best)
+    if not best:
+        return Decision("insufficient_evidence", "no statement addresses the question", deciding=[])
+    # an intervention named in the question that no retrieved passage mentions: not settled
+    mentioned = stems(" ".join(h.chunk.text for h in hits))
+    unknown = [w for w in frame.topic_words if stems(w) and not (stems(w) & mentioned)]
+    stances = [s.stance for s in best[:3]]
+    if unknown and frame.kind == "clinical":
+        decision.verdict, decision.reason = "insufficient_evidence", f"the sources do not address: {', '.join(unknown)}"
+    elif "insufficient" in stances[:2]:
+        decision.verdict, decision.reason = "insufficient_evidence", "the sources find the evidence insufficient"
+    elif any(s in NEGATIVE for s in stances[:2]):
+        decision.verdict = "no"
+    elif any(s in POSITIVE for s in stances[:2]):
+        decision.verdict = "yes"
+    elif frame.kind == "clinical":
+        decision.verdict = "informational"
+    return decision

@@ -1,0 +1,70 @@
+"""The engine: question in, cited determination out. Built once (embedder loaded, index opened)
+by an entry point and shared by the CLI, the API and the evals."""
+
+from __future__ import annotations
+
+import time
+
+from app.answering import compose
+from app.backends import embedder_stamp, make_chroma_client, make_embeddings, make_vector_store
+from app.citations import verify
+from app.decision import decide
+from app.errors import BadRequest
+from app.index import Index, open_index
+from app.retrieval import Retriever
+from app.schemas import Answer
+from app.settings import Settings
+from app.understanding import understand
+
+MAX_QUESTION_CHARS = 4000
+
+
+class Engine:
+    def __init__(self, settings: Settings, index: Index, embeddings, composer=None):
+        self.settings = settings
+        self.index = index
+        self.embeddings = embeddings
+        r = settings.retrieval
+        self.retriever = Retriever(index, embeddings, fetch_k=r.fetch_k, rrf_k=r.rrf_k, mode=r.mode)
+        self.composer = composer  # optional LLM composer; None = extractive
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embeddings=None) -> "Engine":
+        embeddings = embeddings or make_embeddings(settings)
+        stamp = embedder_stamp(settings)
+        client = make_chroma_client(settings)
+        index = open_index(
+            settings.index_path, stamp=stamp,
+            vector_store_factory=lambda name: make_vector_store(settings, embeddings, client, stamp=stamp, collection=name),
+        )
+        composer = None
+        if settings.llm.composer == "llm":
+            from app.llm_composer import LLMComposer
+            from app.backends import make_llm
+
+            composer = LLMComposer(make_llm(settings), timeout_s=settings.llm.timeout_s)
+        return cls(settings, index, embeddings, composer)
+
+    def ask(self, question: str, patient: str | None = None, filters: dict | None = None, k: int | None = None) -> Answer:
+        if not isinstance(question, str) or not question.strip():
+            raise BadRequest("question must be a non-empty string", code="empty_question")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise BadRequest(f"question is {len(question)} characters; the limit is {MAX_QUESTION_CHARS}", code="question_too_long")
+        if patient is not None and not isinstance(patient, str):
+            raise BadRequest("patient must be text", code="bad_patient")
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        frame = understand(question, patient)
+        hits = self.retriever.search(question, k or self.settings.retrieval.k, filters)
+        t1 = time.perf_counter()
+        timings["retrieval"] = (t1 - t0) * 1000
+        decision = decide(frame, hits, self.index, has_patient=bool(patient and patient.strip()))
+        answer = compose(question, frame, decision, hits)
+        if self.composer is not None and decision.verdict != "cannot_answer":
+            answer = self.composer.compose(question, patient, hits, fallback=answer)
+        retrieved = {h.chunk.chunk_id: h.chunk for h in hits}
+        answer = verify(answer, retrieved)
+        timings["composing"] = (time.perf_counter() - t1) * 1000
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        answer.timings_ms = {k2: round(v, 2) for k2, v in timings.items()}
+        return answer

@@ -1,0 +1,78 @@
+"""Hybrid retrieval: BM25 and dense candidates fused by reciprocal rank fusion, with medical
+synonym expansion, code matching, metadata filters and a preference for current documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.chunks import Chunk
+from app.index import Index
+from app.vocabulary import expand
+
+SUPERSEDED_WEIGHT = 0.5
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float
+    lexical_rank: int | None = None
+    dense_rank: int | None = None
+    dense_similarity: float | None = None
+
+
+def _chroma_where(filters: dict | None) -> dict | None:
+    if not filters:
+        return None
+    clauses = []
+    for key, field in (("document_ids", "document_id"), ("doc_type", "doc_type"), ("issuer", "issuer"), ("status", "status")):
+        value = filters.get(key)
+        if value:
+            values = [value] if isinstance(value, str) else list(value)
+            clauses.append({field: {"$in": values}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class Retriever:
+    def __init__(self, index: Index, embeddings, *, fetch_k: int = 40, rrf_k: int = 60, mode: str = "hybrid"):
+        self.index = index
+        self.embeddings = embeddings
+        self.fetch_k = fetch_k
+        self.rrf_k = rrf_k
+        self.mode = mode
+
+    def lexical(self, query: str, filters: dict | None = None) -> list[tuple[str, float]]:
+        mask = self.index.mask(**(filters or {})) if filters else None
+        return self.index.lexical.search(expand(query), self.fetch_k, mask)
+
+    def dense(self, query: str, filters: dict | None = None) -> list[tuple[str, float]]:
+        store = self.index.vector_store
+        if store is None or self.embeddings is None:
+            return []
+        vector = self.embeddings.embed_query(query)
+        n = min(self.fetch_k + 10, max(1, len(self.index.chunks)))
+        result = store._collection.query(query_embeddings=[vector], n_results=n, where=_chroma_where(filters),
+                                         include=["distances"])
+        pairs = [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+        return [(cid, sim) for cid, sim in pairs if cid in self.index.chunks][: self.fetch_k]  # committed only
+
+    def search(self, query: str, k: int, filters: dict | None = None) -> list[Hit]:
+        lexical = self.lexical(query, filters) if self.mode in ("hybrid", "bm25") else []
+        dense = self.dense(query, filters) if self.mode in ("hybrid", "dense") else []
+        hits: dict[str, Hit] = {}
+        for rank, (cid, _) in enumerate(lexical, start=1):
+            hit = hits.setdefault(cid, Hit(self.index.chunks[cid], 0.0))
+            hit.lexical_rank = rank
+            hit.score += 1.0 / (self.rrf_k + rank)
+        for rank, (cid, sim) in enumerate(dense, start=1):
+            hit = hits.setdefault(cid, Hit(self.index.chunks[cid], 0.0))
+            hit.dense_rank, hit.dense_similarity = rank, sim
+            hit.score += 1.0 / (self.rrf_k + rank)
+        if not (filters or {}).get("status"):
+            for hit in hits.values():
+                if hit.chunk.status == "superseded":
+                    hit.score *= SUPERSEDED_WEIGHT
+        ranked = sorted(hits.values(), key=lambda h: (-h.score, h.chunk.chunk_id))
+        return ranked[:k]

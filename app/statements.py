@@ -1,0 +1,82 @@
+"""Statements: the sentences of retrieved chunks, each an exact span of its chunk, tagged with
+its stance (what it says about coverage or practice) from its wording and its section."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from app.chunks import Chunk
+from app.lexical import tokenize
+
+_SENT = re.compile(r"[^.!?;\n]*(?:[.!?;](?=\s|$)|\n|$)")
+
+# (stance, pattern) — first match wins, so the specific negative forms come before the positive
+_CUES: list[tuple[str, re.Pattern]] = [
+    ("experimental", re.compile(r"experimental|investigational|unproven", re.I)),
+    ("not_covered", re.compile(r"not (?:considered )?medically necessary|not covered|(?:is|are) excluded|not a covered|"
+                               r"is not a benefit|does not authori[sz]e|not eligible", re.I)),
+    ("insufficient", re.compile(r"insufficient evidence|evidence is insufficient|\bI statement\b|\[grade i\]|grade i\b|"
+                                r"do(?:es)? not address|not addressed|no recommendation|not enough evidence|"
+                                r"insufficient to assess|uncertain", re.I)),
+    ("against", re.compile(r"recommends? against|should not|is not recommended|are not recommended|not recommended|"
+                           r"\bdo not\b|\bavoid|\[grade d\]|grade d\b|no (?:added |additional )?benefit|not indicated|"
+                           r"contraindicated|not better|no better", re.I)),
+    ("individual", re.compile(r"grade c\b|\[grade c\]|individual decision|selectively offer|individuali[sz]ed", re.I)),
+    ("covered", re.compile(r"medically necessary|\bis covered\b|\bare covered\b|covered (?:for|when)|is a benefit", re.I)),
+    ("recommends", re.compile(r"recommend|\bshould\b|grade a\b|grade b\b|\[grade [ab]\]|strong recommendation|"
+                              r"is indicated|are indicated|may be considered|may be used|first[- ]line|is effective|"
+                              r"are effective|is reasonable|class i\b|level a\b|level b\b|category i\b", re.I)),
+]
+_NEGATIVE_SECTIONS = re.compile(r"experimental|investigational|exclusion|limitation|recommends against|not medically necessary", re.I)
+NEGATIVE = {"experimental", "not_covered", "against"}
+POSITIVE = {"covered", "recommends"}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    chunk: Chunk
+    start: int
+    stance: str
+
+    @property
+    def negative_section(self) -> bool:
+        return bool(_NEGATIVE_SECTIONS.search(self.chunk.section))
+
+
+def stance_of(text: str, section: str = "") -> str:
+    for stance, pattern in _CUES:
+        if pattern.search(text):
+            return stance
+    if _NEGATIVE_SECTIONS.search(section):
+        return "limit"
+    return "neutral"
+
+
+def split_chunk(chunk: Chunk) -> list[Sentence]:
+    return list(_split(chunk))
+
+
+def _split(chunk: Chunk):
+    text = chunk.text
+    for m in _SENT.finditer(text):
+        raw = m.group(0)
+        stripped = raw.strip().lstrip("-").strip()
+        if len(stripped) < 12 or not re.search(r"[A-Za-z]{3}", stripped):
+            continue
+        start = text.index(stripped, m.start())
+        yield Sentence(stripped, chunk, start, stance_of(stripped, chunk.section))
+
+
+@lru_cache(maxsize=65536)
+def stems(text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
+
+
+def overlap(words: frozenset[str], sentence: str) -> float:
+    """Share of ``words`` present in the sentence (stemmed)."""
+    if not words:
+        return 0.0
+    return len(words & stems(sentence)) / len(words)

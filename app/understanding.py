@@ -1,0 +1,198 @@
+"""Question understanding: what is asked (coverage or clinical), about which intervention and
+condition, with which regimen, for which patient. The same quantity extractor reads policy
+criteria ("BMI ≥ 40 kg/m²") and patient facts ("BMI 42"), so the two can be compared."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.vocabulary import ENGLISH_HINTS, FOREIGN_HINTS, GENERIC, synonym_terms
+
+NUM = r"(\d+(?:[.,]\d+)?)"
+
+# name -> label pattern (the number follows the label within a few words)
+QUANTITIES: dict[str, str] = {
+    "mg-adl": r"mg[- ]?adl(?: total)?(?: score)?",
+    "bmi": r"bmi|body mass index",
+    "ahi": r"ahi|rdi|apnea[- ]hypopnea index|respiratory disturbance index",
+    "spo2": r"spo2|sao2|oxygen saturation|saturation|o2 sat",
+    "pao2": r"pao2|arterial oxygen",
+    "a1c": r"a1c|hba1c|hemoglobin a1c",
+    "ldl": r"ldl(?:-c)?(?: cholesterol)?",
+    "testosterone": r"(?:total )?testosterone(?: levels?)?",
+    "eosinophils": r"(?:blood )?eosinophils?(?: count)?",
+    "ige": r"(?:total )?(?:serum )?ige",
+    "igg": r"(?:serum )?igg",
+    "fev1": r"fev1",
+    "hematocrit": r"hematocrit|hct",
+    "platelets": r"platelets?(?: count)?",
+    "phq-9": r"phq-?9",
+    "ham-d": r"ham-?d",
+    "kellgren-lawrence": r"kellgren[- ]lawrence(?: grade)?",
+    "wagner": r"wagner(?: grade)?",
+    "inr": r"inr",
+}
+_COUNTED = {  # "<n> <noun>" quantities
+    "headache days": r"headache days?",
+    "migraine days": r"migraine days?",
+    "exacerbations": r"(?:asthma )?exacerbations?",
+}
+
+_AGE = re.compile(r"(\d{1,3})[- ]?(?:year|yr)s?[- ]?old|\bage[ds]?\s*(?:of\s*)?(\d{1,3})\b|\b(\d{1,3})\s*(?:yo|y/o)\b|\b(\d{1,3})\s*-?(?:year-old|yrs?)\b")
+_WEIGHT = re.compile(r"(?<![/\d.])(\d{2,3}(?:\.\d)?)\s*kg\b(?!\s*/)")
+_DOSE = re.compile(NUM + r"\s*(g|mg|mcg|µg|units?|iu)\s*(/|per\s+)?\s*(kg)?(?:\s*/\s*day|\s*per\s*day|/d\b)?", re.I)
+_INTERVAL = re.compile(r"every\s+(\d+|other|one|two|three|four|six|eight|twelve)?\s*(day|week|month)s?|(daily|weekly|monthly)", re.I)
+_OVER = re.compile(r"(?:over|for|x|×)\s*(\d+)\s*(day|week|month)s?", re.I)
+_WORDNUM = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "eight": 8, "twelve": 12, "other": 2}
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30}
+
+COVERAGE_CUES = re.compile(
+    r"medically necessary|medical necessity|\bcover(?:ed|age)?\b|authori[sz]|approv|qualif|eligible|"
+    r"meet(?:s)? (?:the )?criteria|reimburs|prior auth|pay for|reauthori",
+    re.I,
+)
+INFO_CUES = re.compile(r"^\s*(what|when|how|which|why|who|list|describe|explain|outline)\b", re.I)
+
+
+@dataclass
+class Regimen:
+    dose: float | None = None
+    unit: str | None = None
+    per_kg: bool = False
+    per_day: bool = False
+    interval_days: float | None = None
+    duration_days: float | None = None
+    total_g: float | None = None  # absolute total (no per-kg), e.g. "10 g over 5 days"
+
+    @property
+    def ongoing(self) -> bool:
+        """A recurring schedule ('every 3 weeks') is maintenance, not a single course."""
+        return self.interval_days is not None and self.interval_days >= 7
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, False)} | (
+            {"ongoing": True} if self.ongoing else {}
+        )
+
+
+@dataclass
+class Facts:
+    text: str = ""
+    numbers: dict[str, float] = field(default_factory=dict)
+    age: float | None = None
+    sex: str | None = None
+    weight_kg: float | None = None
+    pregnant: bool | None = None
+    smoker: bool | None = None
+
+    def as_dict(self) -> dict:
+        out = {k: v for k, v in self.__dict__.items() if k not in ("text", "numbers") and v is not None}
+        return out | self.numbers
+
+
+@dataclass
+class Frame:
+    question: str
+    kind: str  # coverage | clinical | informational
+    terms: list[str]
+    topic_words: list[str]
+    regimen: Regimen
+    facts: Facts
+    language_ok: bool = True
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def extract_numbers(text: str) -> dict[str, float]:
+    """Labelled quantities in free text: 'MG-ADL 9' → {'mg-adl': 9}. The first value after a label wins."""
+    low = text.lower()
+    found: dict[str, float] = {}
+    for name, label in QUANTITIES.items():
+        m = re.search(rf"(?<![a-z])(?:{label})(?![a-z])[^0-9.;\n]{{0,24}}?{NUM}", low)
+        if m:
+            found[name] = _num(m.group(1))
+    for name, label in _COUNTED.items():
+        m = re.search(rf"{NUM}\s*(?:{label})", low)
+        if m:
+            found[name] = _num(m.group(1))
+    return found
+
+
+def extract_regimen(text: str) -> Regimen:
+    reg = Regimen()
+    m = _DOSE.search(text)
+    if m:
+        reg.dose, reg.unit = _num(m.group(1)), m.group(2).lower()
+        reg.per_kg = bool(m.group(4))
+        reg.per_day = bool(re.search(r"/\s*day|per\s*day|/d\b", m.group(0)))
+    m = _INTERVAL.search(text)
+    if m:
+        if m.group(3):
+            reg.interval_days = {"daily": 1, "weekly": 7, "monthly": 30}[m.group(3).lower()]
+        else:
+            n = m.group(1)
+            count = _WORDNUM.get(n.lower(), None) if n and not n.isdigit() else (int(n) if n else 1)
+            reg.interval_days = (count or 1) * _UNIT_DAYS[m.group(2).lower()]
+    m = _OVER.search(text)
+    if m:
+        reg.duration_days = int(m.group(1)) * _UNIT_DAYS[m.group(2).lower()]
+    if reg.dose is not None and not reg.per_kg and reg.unit == "g" and reg.duration_days:
+        reg.total_g = reg.dose * (reg.duration_days if reg.per_day else 1)
+    return reg
+
+
+def extract_facts(text: str) -> Facts:
+    low = text.lower()
+    facts = Facts(text=text, numbers=extract_numbers(text))
+    m = _AGE.search(low)
+    if m:
+        facts.age = float(next(g for g in m.groups() if g))
+    m = _WEIGHT.search(low)
+    if m:
+        facts.weight_kg = float(m.group(1))
+    if re.search(r"\b(woman|female|she|her|girl|mother)\b|\b\d+\s*-?\s*(?:year-old\s+)?f\b", low):
+        facts.sex = "female"
+    elif re.search(r"\b(man|male|he|his|boy|father)\b|\b\d+\s*-?\s*(?:year-old\s+)?m\b", low):
+        facts.sex = "male"
+    if re.search(r"\bnot pregnant\b|\bno pregnancy\b", low):
+        facts.pregnant = False
+    elif re.search(r"\bpregnan", low):
+        facts.pregnant = True
+    if re.search(r"\b(never smok|non-?smoker|nonsmoker|does not smoke|quit smoking \d+ years)", low):
+        facts.smoker = False
+    elif re.search(r"\b(smok|pack[- ]years?)", low):
+        facts.smoker = True
+    return facts
+
+
+def english_enough(question: str) -> bool:
+    words = re.findall(r"[a-záéíóúñüçàèìòùâêîôûëïäöß'-]+", question.lower())
+    if not words:
+        return False
+    eng = sum(w in ENGLISH_HINTS for w in words)
+    foreign = sum(w in FOREIGN_HINTS for w in words)
+    return not (foreign >= 2 and foreign > eng)
+
+
+def topic_words(question: str) -> list[str]:
+    """Content words that say what the question is about (not how it is asked)."""
+    words = re.findall(r"[a-z][a-z0-9\-]+", question.lower())
+    return [w for w in words if w not in GENERIC and len(w) > 2 and not w.isdigit()]
+
+
+def understand(question: str, patient: str | None = None) -> Frame:
+    text = f"{question}\n{patient or ''}"
+    kind = "coverage" if COVERAGE_CUES.search(question) else (
+        "informational" if INFO_CUES.match(question) else "clinical")
+    return Frame(
+        question=question,
+        kind=kind,
+        terms=synonym_terms(question),
+        topic_words=topic_words(question),
+        regimen=extract_regimen(question),
+        facts=extract_facts(text),
+        language_ok=english_enough(question),
+    )

@@ -1,0 +1,112 @@
+"""Medical synonyms, abbreviations and the words that carry no topic, shared by retrieval
+(query expansion) and question understanding."""
+
+from __future__ import annotations
+
+import re
+
+# Each group: the ways people write one thing. A question containing any of them is expanded
+# with the rest, so "IVIg", "IGIV" and "immune globulin" find the same passages.
+SYNONYM_GROUPS: list[tuple[str, ...]] = [
+    ("ivig", "ivig", "igiv", "intravenous immune globulin", "intravenous immunoglobulin", "immune globulin", "immunoglobulin"),
+    ("scig", "subcutaneous immune globulin", "subcutaneous immunoglobulin"),
+    ("mg", "myasthenia gravis", "myasthenic"),
+    ("plex", "plasma exchange", "plasmapheresis", "therapeutic plasma exchange", "tpe", "apheresis"),
+    ("gbs", "guillain-barre syndrome", "guillain-barré syndrome", "guillain barre"),
+    ("cidp", "chronic inflammatory demyelinating polyradiculoneuropathy", "chronic inflammatory demyelinating polyneuropathy"),
+    ("mmn", "multifocal motor neuropathy"),
+    ("itp", "immune thrombocytopenia", "idiopathic thrombocytopenic purpura"),
+    ("cpap", "continuous positive airway pressure", "pap", "positive airway pressure", "apap", "bipap"),
+    ("osa", "obstructive sleep apnea", "sleep apnoea", "sleep apnea"),
+    ("ahi", "apnea-hypopnea index", "apnea hypopnea index", "rdi"),
+    ("cgm", "continuous glucose monitor", "continuous glucose monitoring"),
+    ("glp-1", "glp1", "glp-1 receptor agonist", "semaglutide", "liraglutide", "dulaglutide", "tirzepatide", "wegovy", "ozempic", "mounjaro", "zepbound", "saxenda", "trulicity", "victoza", "rybelsus"),
+    ("tms", "transcranial magnetic stimulation", "rtms"),
+    ("hbot", "hyperbaric oxygen", "hyperbaric oxygen therapy", "hyperbaric"),
+    ("scs", "spinal cord stimulation", "spinal cord stimulator", "neurostimulator"),
+    ("esi", "epidural steroid injection", "epidural steroid injections", "epidural injection"),
+    ("pcsk9", "pcsk9 inhibitor", "evolocumab", "alirocumab", "inclisiran", "repatha", "praluent", "leqvio"),
+    ("hcv", "hepatitis c", "hep c"),
+    ("daa", "direct-acting antiviral", "direct acting antiviral", "sofosbuvir", "velpatasvir", "glecaprevir", "pibrentasvir", "epclusa", "mavyret"),
+    ("trt", "testosterone", "testosterone replacement", "testosterone therapy"),
+    ("aba", "applied behavior analysis", "applied behaviour analysis"),
+    ("asd", "autism", "autism spectrum disorder"),
+    ("tka", "total knee arthroplasty", "knee replacement", "total knee replacement"),
+    ("mri", "magnetic resonance imaging"),
+    ("lbp", "low back pain"),
+    ("cgrp", "calcitonin gene-related peptide", "erenumab", "fremanezumab", "galcanezumab", "eptinezumab", "atogepant", "rimegepant", "aimovig", "ajovy", "emgality"),
+    ("botox", "onabotulinumtoxina", "botulinum toxin"),
+    ("pe", "pulmonary embolism"),
+    ("pots", "postural orthostatic tachycardia syndrome", "postural tachycardia syndrome"),
+    ("ra", "rheumatoid arthritis"),
+    ("copd", "chronic obstructive pulmonary disease"),
+    ("spo2", "oxygen saturation", "o2 sat", "pulse oximetry"),
+    ("pbt", "proton beam therapy", "proton therapy", "proton beam"),
+    ("fcrn", "fcrn blocker", "fcrn inhibitor", "efgartigimod", "rozanolixizumab", "nipocalimab", "vyvgart", "rystiggo"),
+    ("complement inhibitor", "eculizumab", "ravulizumab", "zilucoplan", "soliris", "ultomiris", "zilbrysq"),
+    ("brca", "brca1", "brca2", "hereditary breast and ovarian cancer"),
+    ("wes", "exome sequencing", "whole exome sequencing", "exome"),
+    ("bariatric surgery", "weight loss surgery", "gastric bypass", "sleeve gastrectomy", "metabolic and bariatric surgery"),
+    ("a1c", "hba1c", "hemoglobin a1c", "glycated hemoglobin"),
+    ("ldl", "ldl-c", "ldl cholesterol", "low-density lipoprotein"),
+]
+
+_INDEX: dict[str, set[str]] = {}
+for group in SYNONYM_GROUPS:
+    for term in group:
+        _INDEX.setdefault(term, set()).update(t for t in group if t != term)
+
+_TERM_RE = re.compile(
+    r"(?<![a-z0-9])(" + "|".join(sorted((re.escape(t) for t in _INDEX), key=len, reverse=True)) + r")(?![a-z0-9])"
+)
+
+
+def synonym_terms(text: str) -> list[str]:
+    """The synonym-table terms found in ``text`` (lower-cased)."""
+    return sorted(set(_TERM_RE.findall(text.lower())))
+
+
+def expand(text: str) -> str:
+    """The text plus every synonym of every known term in it (for retrieval)."""
+    found = synonym_terms(text)
+    extra: list[str] = []
+    for term in found:
+        extra.extend(sorted(_INDEX[term]))
+    return text if not extra else f"{text} {' '.join(extra)}"
+
+
+def canonical(term: str) -> str:
+    """The first spelling of a term's group (so 'plasmapheresis' and 'PLEX' compare equal)."""
+    t = term.lower()
+    for group in SYNONYM_GROUPS:
+        if t in group:
+            return group[0]
+    return t
+
+
+# Words that say what kind of question it is, not what it is about.
+GENERIC = frozenset(
+    """medically necessary necessity covered coverage cover approve approved authorization authorize
+    prior auth patient patients adult adults year years old yo male female man woman men women child
+    children recommended recommend recommendation recommendations indicated appropriate appropriateness
+    should would could use used using therapy therapies treatment treatments treat treated role option
+    options manage management guideline guidelines policy policies criteria criterion meet meets met
+    qualify eligible eligibility need needs require requires required request requested give given
+    dose dosing every day days week weeks month months time first second line history prior previous
+    current currently diagnosis diagnosed mg/kg g/kg kg mg g case eval evaluation best approach better
+    versus vs or and with without after before during when what which who how why is are does do can
+    the a an of for to in on at by about per its it this that these those there their have has had
+    get getting take taking still also any some all other more less than into over under
+    low high new started start ongoing
+    """.split()
+)
+
+ENGLISH_HINTS = frozenset(
+    "the is are of for to and with what when should does do can patient a an in on how which be".split()
+)
+FOREIGN_HINTS = frozenset(
+    """el la los las es son para con qué cuál cuando debe puede paciente una uno del por
+    le les est sont pour avec quel quelle quand doit peut patient une des du est-ce
+    der die das ist sind für mit wann soll kann patientin ein eine
+    il lo gli è sono per con quale quando deve può paziente""".split()
+)

@@ -1,0 +1,213 @@
+"""Deterministic scores for answers against gold cases; no LLM judge.
+
+Two steps, both pure: :func:`score_case` reduces one answer to the facts the metrics need (a
+:class:`CaseOutcome`), and :func:`summarize` turns a list of outcomes into the metrics, overall
+and per tag. Retrieval metrics are computed at the *document* level (distinct document ids in
+rank order) with trec_eval semantics through ranx: only answerable cases (those naming expected
+sources) count, and a case that retrieved nothing scores 0.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from app.schemas import VERDICTS, Answer
+
+ERROR = "error"  # the verdict recorded when the engine raised instead of answering
+CANNOT_ANSWER = "cannot_answer"
+_WS = re.compile(r"\s+")
+
+# Headline metrics, in display order, with what they mean to a reader of the report.
+HEADLINE: dict[str, str] = {
+    "verdict_accuracy": "Share of cases whose verdict matches the expected one.",
+    "source_recall_at_k": "Share of answerable cases with an expected source among the top-k retrieved documents.",
+    "source_mrr": "Mean reciprocal rank of the first expected source among the retrieved documents.",
+    "source_coverage_at_k": "Share of all expected sources found in the top-k retrieved documents (trec recall@k).",
+    "citation_precision": "Share of cited documents that are expected sources (answerable cases).",
+    "citation_validity": "Share of citations whose quote is verbatim in a chunk the answer retrieved (must be 1.0).",
+    "must_mention_rate": "Share of required facts the answer mentions.",
+    "must_not_mention_violations": "Number of forbidden statements found in answers.",
+    "cannot_answer_precision": "Of the abstentions, the share that were expected.",
+    "cannot_answer_recall": "Of the expected abstentions, the share the engine made.",
+    "errors": "Cases where the engine raised an error instead of answering.",
+    "latency_ms_p50": "Median time to answer (ms).",
+    "latency_ms_p95": "95th percentile time to answer (ms).",
+}
+HIGHER_IS_BETTER = frozenset(HEADLINE) - {"must_not_mention_violations", "errors", "latency_ms_p50", "latency_ms_p95"}
+
+
+@dataclass
+class CaseOutcome:
+    id: str
+    expected_verdict: str
+    verdict: str
+    expected_sources: list[str]
+    retrieved_document_ids: list[str]  # distinct, in rank order
+    cited_document_ids: list[str]  # distinct, in citation order
+    latency_ms: float
+    tags: list[str] = field(default_factory=list)
+    citations_total: int = 0
+    invalid_citations: list[str] = field(default_factory=list)  # one reason per bad citation
+    must_mention_total: int = 0
+    must_mention_missing: list[str] = field(default_factory=list)
+    must_not_mention_found: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict == self.expected_verdict
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.expected_sources)
+
+    def first_relevant_rank(self) -> int | None:
+        """1-based rank of the first expected source among the retrieved documents."""
+        for rank, doc in enumerate(self.retrieved_document_ids, start=1):
+            if doc in self.expected_sources:
+                return rank
+        return None
+
+
+def normalize(text: str) -> str:
+    """Case-folded, every whitespace run removed: '1 g/kg' and '1g/KG' compare equal."""
+    return _WS.sub("", text).casefold()
+
+
+def mentions(text: str, item: str) -> bool:
+    """True when ``text`` holds ``item`` or one of its ``|``-separated alternatives."""
+    haystack = normalize(text)
+    return any(alt and alt in haystack for alt in (normalize(a) for a in item.split("|")))
+
+
+def distinct(ids) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+def check_citations(answer: Answer, chunk_text: Mapping[str, str]) -> list[str]:
+    """Reasons, one per invalid citation: the quote must be verbatim (up to whitespace) in the
+    cited chunk, and that chunk must be among the passages the answer retrieved."""
+    retrieved = {p.chunk_id: p.document_id for p in answer.retrieved}
+    problems = []
+    for c in answer.citations:
+        label = f"[{c.id}] {c.chunk_id}"
+        if c.chunk_id not in retrieved:
+            problems.append(f"{label}: cites a chunk that was not retrieved")
+        elif retrieved[c.chunk_id] != c.document_id:
+            problems.append(f"{label}: document {c.document_id!r} does not hold this chunk")
+        elif c.chunk_id not in chunk_text:
+            problems.append(f"{label}: chunk is not in the index")
+        elif not c.quote.strip() or _WS.sub(" ", c.quote).strip() not in _WS.sub(" ", chunk_text[c.chunk_id]):
+            problems.append(f"{label}: quote is not in the chunk: {c.quote[:80]!r}")
+    return problems
+
+
+def score_case(case, answer: Answer | None, chunk_text: Mapping[str, str], latency_ms: float,
+               error: str | None = None) -> CaseOutcome:
+    """Reduce one answer (or an engine error, ``answer=None``) to what the metrics count."""
+    outcome = CaseOutcome(
+        id=case.id, expected_verdict=case.expected_verdict, verdict=ERROR, tags=list(case.tags),
+        expected_sources=list(case.expected_sources), retrieved_document_ids=[], cited_document_ids=[],
+        latency_ms=latency_ms, must_mention_total=len(case.must_mention),
+        must_mention_missing=list(case.must_mention), error=error,
+    )
+    if answer is None:
+        return outcome
+    text = answer.all_text()
+    outcome.verdict = answer.verdict
+    outcome.retrieved_document_ids = distinct(p.document_id for p in sorted(answer.retrieved, key=lambda p: p.rank))
+    outcome.cited_document_ids = distinct(c.document_id for c in answer.citations)
+    outcome.citations_total = len(answer.citations)
+    outcome.invalid_citations = check_citations(answer, chunk_text)
+    outcome.must_mention_missing = [m for m in case.must_mention if not mentions(text, m)]
+    outcome.must_not_mention_found = [m for m in case.must_not_mention if mentions(text, m)]
+    return outcome
+
+
+def _share(num: float, den: float) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+RETRIEVAL = ("source_recall_at_k", "source_mrr", "source_coverage_at_k")
+
+
+def retrieval_scores(outcomes: list[CaseOutcome], k: int) -> dict[str, dict[str, float]]:
+    """Per answerable case: hit_rate@k, reciprocal rank and recall@k, computed by ranx in one
+    pass (trec_eval semantics; a case that retrieved nothing scores 0)."""
+    answerable = [o for o in outcomes if o.answerable]
+    names = {f"hit_rate@{k}": "source_recall_at_k", "mrr": "source_mrr", f"recall@{k}": "source_coverage_at_k"}
+    scores = {o.id: dict.fromkeys(RETRIEVAL, 0.0) for o in answerable}
+    ranked = {o.id: o.retrieved_document_ids for o in answerable if o.retrieved_document_ids}
+    if not ranked:
+        return scores
+    from ranx import Qrels, Run, evaluate
+
+    qrels = Qrels({o.id: {doc: 1 for doc in o.expected_sources} for o in answerable})
+    # Strictly decreasing scores keep the engine's order (no ties for ranx to break).
+    run = Run({qid: {doc: 1.0 / r for r, doc in enumerate(docs, start=1)} for qid, docs in ranked.items()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numba's type-safety notes
+        evaluate(qrels, run, list(names), make_comparable=True)
+    for theirs, ours in names.items():
+        for qid, value in run.scores[theirs].items():
+            scores[qid][ours] = float(value)
+    return scores
+
+
+def confusion_matrix(outcomes: list[CaseOutcome]) -> dict[str, dict[str, int]]:
+    """expected verdict -> verdict given -> count (observed labels only, in schema order)."""
+    counts = Counter((o.expected_verdict, o.verdict) for o in outcomes)
+    labels = [v for v in (*VERDICTS, ERROR) if any(v in pair for pair in counts)]
+    return {e: {g: counts[(e, g)] for g in labels} for e in labels if any(counts[(e, g)] for g in labels)}
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 1) if values else None
+
+
+def case_metrics(outcomes: list[CaseOutcome], retrieval: dict[str, dict[str, float]]) -> dict:
+    """The headline metrics over one group of cases (``retrieval``: from :func:`retrieval_scores`)."""
+    n = len(outcomes)
+    answerable = [o for o in outcomes if o.answerable]
+    cited = sum(len(o.cited_document_ids) for o in answerable)
+    cited_expected = sum(len(set(o.cited_document_ids) & set(o.expected_sources)) for o in answerable)
+    citations = sum(o.citations_total for o in outcomes)
+    invalid = sum(len(o.invalid_citations) for o in outcomes)
+    mention_items = sum(o.must_mention_total for o in outcomes)
+    mention_missing = sum(len(o.must_mention_missing) for o in outcomes)
+    abstained = [o for o in outcomes if o.verdict == CANNOT_ANSWER]
+    expected_abstain = [o for o in outcomes if o.expected_verdict == CANNOT_ANSWER]
+    latencies = [o.latency_ms for o in outcomes]
+    return {
+        "n_cases": n,
+        "n_answerable": len(answerable),
+        "verdict_accuracy": _share(sum(o.correct for o in outcomes), n),
+        **{m: _share(sum(retrieval[o.id][m] for o in answerable), len(answerable)) for m in RETRIEVAL},
+        "citation_precision": _share(cited_expected, cited),
+        "citation_validity": _share(citations - invalid, citations),
+        "must_mention_rate": _share(mention_items - mention_missing, mention_items),
+        "must_not_mention_violations": sum(len(o.must_not_mention_found) for o in outcomes),
+        "cannot_answer_precision": _share(sum(o.expected_verdict == CANNOT_ANSWER for o in abstained), len(abstained)),
+        "cannot_answer_recall": _share(sum(o.verdict == CANNOT_ANSWER for o in expected_abstain), len(expected_abstain)),
+        "errors": sum(o.error is not None for o in outcomes),
+        "latency_ms_p50": percentile(latencies, 50),
+        "latency_ms_p95": percentile(latencies, 95),
+    }
+
+
+def summarize(outcomes: list[CaseOutcome], k: int) -> dict:
+    """Overall metrics, the confusion matrix, and the same metrics per tag (tags sorted)."""
+    tags = sorted({t for o in outcomes for t in o.tags})
+    retrieval = retrieval_scores(outcomes, k)
+    return {
+        "k": k,
+        **case_metrics(outcomes, retrieval),
+        "confusion_matrix": confusion_matrix(outcomes),
+        "per_tag": {t: case_metrics([o for o in outcomes if t in o.tags], retrieval) for t in tags},
+    }

@@ -1,0 +1,118 @@
+"""``report.html``: the eval report for someone who will not open JSON. One self-contained file
+(inline CSS and SVG, no scripts, no external assets)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from evals.metrics import HEADLINE, HIGHER_IS_BETTER
+from evals.report import PER_TAG_COLUMNS, failing, fmt, metric_label
+
+CSS = """
+body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2933;max-width:1100px;margin:2rem auto;padding:0 1rem}
+h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #d9e2ec;padding-bottom:.2rem}
+.meta{color:#52606d}.gate{padding:.8rem 1rem;border-radius:6px;font-weight:600;margin:1rem 0}
+.pass{background:#e3f9e5;color:#05400a}.fail{background:#ffe3e3;color:#610404}
+table{border-collapse:collapse;margin:.6rem 0;font-size:14px}th,td{border:1px solid #d9e2ec;padding:.3rem .6rem;text-align:left;vertical-align:top}
+th{background:#f0f4f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.good{background:#e3f9e5}.bad{background:#ffe3e3}.diag{font-weight:700}
+details{border:1px solid #d9e2ec;border-radius:6px;padding:.4rem .8rem;margin:.5rem 0}summary{cursor:pointer;font-weight:600}
+.problems{color:#8a1c1c}
+"""
+BAR_COLOURS = {"verdict_accuracy": "#2f6fde", "source_recall_at_k": "#f0a202"}
+
+
+def _rate_class(name: str, value) -> str:
+    if name not in HIGHER_IS_BETTER or not isinstance(value, float):
+        return "num"
+    return "num good" if value >= 0.8 else "num bad" if value < 0.5 else "num"
+
+
+def _table(header: list[str], rows: list[list[tuple[str, str]]]) -> str:
+    """rows of (text, css class) cells."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f'<td class="{cls}">{escape(text)}</td>' for text, cls in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def bar_chart(per_tag: dict[str, dict], k: int) -> str:
+    """Horizontal grouped bars: verdict accuracy and recall@k for every tag (0 to 1)."""
+    label_w, bar_w, bar_h, gap, top = 230, 460, 12, 12, 36
+    row_h = 2 * bar_h + gap
+    height = top + row_h * max(len(per_tag), 1) + 24
+    width = label_w + bar_w + 70
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="Verdict accuracy and recall@{k} per tag" font-family="system-ui,sans-serif" font-size="12">']
+    x = label_w
+    for i, (name, colour) in enumerate(BAR_COLOURS.items()):
+        lx = label_w + i * 200
+        parts.append(f'<rect x="{lx}" y="6" width="12" height="12" fill="{colour}"/>'
+                     f'<text x="{lx + 18}" y="16">{escape(metric_label(name, k).replace("_", " "))}</text>')
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        tx = x + tick * bar_w
+        parts.append(f'<line x1="{tx}" y1="{top - 6}" x2="{tx}" y2="{height - 20}" stroke="#d9e2ec"/>'
+                     f'<text x="{tx}" y="{height - 6}" text-anchor="middle" fill="#52606d">{tick:g}</text>')
+    for row, (tag, metrics) in enumerate(per_tag.items()):
+        y = top + row * row_h
+        parts.append(f'<text x="{label_w - 8}" y="{y + bar_h + 4}" text-anchor="end">'
+                     f'{escape(tag)} ({metrics["n_cases"]})</text>')
+        for j, (name, colour) in enumerate(BAR_COLOURS.items()):
+            value, by = metrics.get(name), y + j * bar_h
+            if value is None:
+                parts.append(f'<text x="{x + 4}" y="{by + bar_h - 2}" fill="#7b8794">n/a</text>')
+                continue
+            w = max(value * bar_w, 1)
+            parts.append(f'<rect x="{x}" y="{by}" width="{w:.1f}" height="{bar_h - 1}" fill="{colour}">'
+                         f'<title>{escape(tag)}: {name} {value:.3f}</title></rect>'
+                         f'<text x="{x + w + 4:.1f}" y="{by + bar_h - 2}" fill="#323f4b">{value:.2f}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_html(report: dict) -> str:
+    m = report["metrics"]
+    k = m["k"]
+    out = ['<!doctype html><html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width,initial-scale=1">',
+           f"<title>Criterion eval report</title><style>{CSS}</style></head><body>",
+           "<h1>Criterion eval report</h1>",
+           f'<p class="meta">{m["n_cases"]} questions with known answers ({m["n_answerable"]} that the documents '
+           f"answer), checked against the top {k} retrieved documents. Created {escape(report['created_at'])}; "
+           f"settings {escape(report['settings_hash'] or 'n/a')}, corpus {escape((report['corpus_hash'] or 'n/a')[:12])}.</p>"]
+    gate = report.get("gate")
+    if gate is not None:
+        cls, text = ("pass", "Quality gate passed.") if gate["passed"] else ("fail", "Quality gate failed:")
+        items = "".join(f"<li>{escape(f)}</li>" for f in gate["failures"])
+        out.append(f'<div class="gate {cls}">{text}{f"<ul>{items}</ul>" if items else ""}</div>')
+    out.append("<h2>Headline</h2>")
+    out.append(_table(["measure", "value", "what it means"],
+                      [[(metric_label(n, k), ""), (fmt(m.get(n)), _rate_class(n, m.get(n))), (d, "")]
+                       for n, d in HEADLINE.items()]))
+    out.append("<h2>By topic</h2><p>Each bar is a share from 0 (none) to 1 (all); the number after a tag is "
+               "its number of questions.</p>")
+    out.append(bar_chart(m["per_tag"], k))
+    out.append(_table(["tag", *(metric_label(c, k) if c != "n_cases" else "cases" for c in PER_TAG_COLUMNS)],
+                      [[(tag, ""), *((fmt(row.get(c)), _rate_class(c, row.get(c))) for c in PER_TAG_COLUMNS)]
+                       for tag, row in m["per_tag"].items()]))
+    out.append("<h2>Expected vs. given verdicts</h2><p>Rows are the expected verdict, columns the verdict "
+               "Criterion gave; the diagonal (bold) is correct.</p>")
+    cols = list(next(iter(m["confusion_matrix"].values()), {}))
+    out.append(_table(["expected \\ given", *cols],
+                      [[(e, ""), *((str(row.get(g, 0)), "num diag" if g == e else "num") for g in cols)]
+                       for e, row in m["confusion_matrix"].items()]))
+    bad = failing(report)
+    out.append(f"<h2>Questions that failed ({len(bad)} of {m['n_cases']})</h2>")
+    for c in bad:
+        facts = [("Question", c["question"]), ("Patient", c.get("patient") or ""),
+                 ("Expected", c["expected_verdict"]), ("Got", c["verdict"]),
+                 ("Expected sources", ", ".join(c["expected_sources"]) or "(none)"),
+                 ("Retrieved", ", ".join(c["retrieved_document_ids"]) or "(none)"),
+                 ("Cited", ", ".join(c["cited_document_ids"]) or "(none)"), ("Answer", c.get("summary") or "")]
+        rows = "".join(f"<tr><th>{escape(name)}</th><td>{escape(value)}</td></tr>" for name, value in facts if value)
+        problems = "".join(f"<li>{escape(p)}</li>" for p in c["problems"])
+        out.append(f"<details><summary>{escape(c['id'])}: expected {escape(c['expected_verdict'])}, got "
+                   f"{escape(c['verdict'])}</summary><table>{rows}</table><ul class=\"problems\">{problems}</ul></details>")
+    if not bad:
+        out.append("<p>Every question passed.</p>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
