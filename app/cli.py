@@ -84,6 +84,27 @@ def ingest(
 
 
 @app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question, in quotes."),
+    patient: Optional[str] = typer.Option(None, "--patient", help="Free-text patient context."),
+    as_json: bool = typer.Option(False, "--json", help="Print the answer model as JSON."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Index directory."),
+    k: Optional[int] = typer.Option(None, "--k", help="Passages to retrieve."),
+) -> None:
+    """Answer a question with a cited determination."""
+    from app.engine import Engine
+    from app.errors import AppError
+    from app.rendering import to_markdown
+
+    try:
+        engine = Engine.from_settings(_settings(index))
+        answer = engine.ask(question, patient, k=k)
+    except AppError as exc:
+        _fail(exc.message)
+    print(answer.model_dump_json(indent=2) if as_json else to_markdown(answer))
+
+
+@app.command()
 def serve(
     host: Optional[str] = typer.Option(None, help="Interface to bind (default from settings: 127.0.0.1)."),
     port: Optional[int] = typer.Option(None, help="Port (default 8000)."),

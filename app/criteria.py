@@ -55,27 +55,63 @@ def parse_criteria(section_text: str) -> tuple[str | None, list[CriterionLine]]:
     return lead, items
 
 
-def _threshold(text: str, name_pattern: str) -> tuple[str, float] | None:
-    """The comparison and number stated for a quantity in a criterion, e.g. ('>=', 40.0)."""
-    low = text.lower()
-    m = re.search(rf"(?:{name_pattern})[^0-9;]{{0,40}}?{NUM}", low) or re.search(rf"{NUM}[^0-9;]{{0,20}}?(?:{name_pattern})", low)
-    if not m:
+_UNITS = {
+    "ldl": r"mg/dl", "bmi": r"kg/m", "ahi": r"events|per hour|/h", "spo2": r"%", "pao2": r"mm ?hg",
+    "a1c": r"%", "testosterone": r"ng/dl", "eosinophils": r"cells|/µl|/ul|/mm", "age": r"years?",
+    "hematocrit": r"%", "ige": r"iu", "mg-adl": r"points?",
+}
+_OPS = [
+    (">=", ("≥", ">=", "at least", "or more", "or older", "or higher", "or greater", "minimum of")),
+    ("<=", ("≤", "<=", "no more than", "not more than", "up to", "a maximum of", "maximum of", "or less", "or lower", "or fewer")),
+    (">", (">", "more than", "over", "above", "greater than")),
+    ("<", ("<", "less than", "fewer than", "under", "below", "or younger")),
+]
+_TRIPLE = re.compile(
+    r"(≥|>=|≤|<=|>|<|at least|no more than|not more than|more than|less than|fewer than|greater than|up to|"
+    r"a maximum of|maximum of|minimum of|under|over|above|below)?\s*" + NUM +
+    r"\s*((?!or\b)[a-z%/µ²]+(?:/[a-z0-9²]+)?(?: per hour)?)?\s*(or more|or older|or higher|or greater|or less|or lower|or younger|or fewer)?",
+    re.I,
+)
+
+
+def _op(word: str) -> str | None:
+    for op, words in _OPS:
+        if word in words:
+            return op
+    return None
+
+
+def _threshold(text: str, name: str, name_pattern: str) -> tuple[str, float] | None:
+    """The comparison and number a criterion states for a quantity, e.g. ('>=', 40.0); the number
+    whose unit fits the quantity wins ('LDL-C after at least 8 weeks is ≥ 70 mg/dL' → 70)."""
+    low = roman_to_digits(text.lower())
+    label = re.search(rf"(?<![a-z])(?:{name_pattern})(?![a-z])", low)
+    if not label:
         return None
-    value = float(m.group(1).replace(",", "."))
-    window = low[max(0, m.start() - 5): m.end() + 25]
-    cmp = _CMP.search(window)
-    word = cmp.group(1).lower() if cmp else ""
-    if word in ("≥", ">=", "at least", "or more", "or older", "or higher", "or greater"):
-        op = ">="
-    elif word in (">", "more than", "over", "above"):
-        op = ">"
-    elif word in ("≤", "<=", "no more than", "not more than", "up to", "a maximum of", "maximum of", "or less", "or lower"):
-        op = "<="
-    elif word in ("<", "less than", "fewer than", "under", "below", "or younger"):
-        op = "<"
-    else:
-        return None
-    return op, value
+    unit_re = _UNITS.get(name)
+    best = None
+    for m in _TRIPLE.finditer(low):
+        before, after = (m.group(1) or "").lower(), (m.group(4) or "").lower()
+        op = _op(before) or _op(after)
+        if op is None:
+            continue
+        unit = (m.group(3) or "").lower()
+        fits = bool(unit_re and re.match(unit_re, unit))
+        distance = abs(m.start() - label.end())
+        score = (0 if fits else 1, distance)
+        if unit_re and unit and not fits and unit in ("weeks", "week", "months", "days", "years") and name != "age":
+            continue
+        if best is None or score < best[0]:
+            best = (score, op, float(m.group(2).replace(",", ".")))
+    return (best[1], best[2]) if best else None
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+
+
+def roman_to_digits(text: str) -> str:
+    return re.sub(r"\b(grade|class|stage|type|category)\s+(i{1,3}|iv|v)\b",
+                  lambda m: f"{m.group(1)} {_ROMAN[m.group(2).lower()]}", text, flags=re.I)
 
 
 def _compare(value: float, op: str, limit: float) -> bool:
@@ -87,7 +123,7 @@ def _numeric(text: str, facts: Facts) -> Evaluation | None:
     for name, pattern in candidates.items():
         if not re.search(rf"(?<![a-z])(?:{pattern})(?![a-z])", text.lower()):
             continue
-        th = _threshold(text, pattern)
+        th = _threshold(text, name, pattern)
         if th is None:
             continue
         value = facts.age if name == "age" else facts.numbers.get(name)
@@ -145,7 +181,7 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen) -> Evaluation:
         if results and all(r.status == "not_met" for r in results):
             return Evaluation("not_met", "none of the alternatives is met")
         return Evaluation("not_documented", "none of the alternatives is documented")
-    numeric = _numeric(line.text, facts)
+    numeric = _numeric(roman_to_digits(line.text), facts)
     if numeric is not None:
         return numeric
     reg = check_regimen(line.text, regimen)
@@ -156,8 +192,23 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen) -> Evaluation:
         return Evaluation("not_applicable")
     present = words & stems(facts.text)
     share = len(present) / len(words)
-    if _negated_in(facts.text, words):
+    negated = _negated_in(facts.text, words)
+    if _NEGATION.search(line.text):
+        # a criterion that requires an absence ("no psychotic features", "no history of seizures")
+        if negated:
+            return Evaluation("met", "the record documents the absence")
+        if share >= 0.5 and _affirmed_in(facts.text, words):
+            return Evaluation("not_met", "the record documents what the criterion excludes: " + ", ".join(sorted(present)[:4]))
+        return Evaluation("not_documented", "the record does not say")
+    if negated:
         return Evaluation("not_met", "the record states the opposite")
     if share >= 0.5 or len(present) >= 3:
         return Evaluation("met", "documented: " + ", ".join(sorted(present)[:6]))
     return Evaluation("not_documented", "not found in the question or patient record")
+
+
+def _affirmed_in(patient: str, words: frozenset[str]) -> bool:
+    for clause in re.split(r"[.;,\n]", patient.lower()):
+        if not _NEGATION.search(clause) and len(words & stems(clause)) >= max(1, len(words) // 2):
+            return True
+    return False

@@ -19,7 +19,12 @@ from app.criteria import CriterionLine, Evaluation, evaluate, parse_criteria
 from app.index import Index
 from app.retrieval import Hit
 from app.statements import NEGATIVE, POSITIVE, Sentence, overlap, split_chunk, stems
+from app.criteria import _negated_in
 from app.understanding import Frame
+from app.vocabulary import GENERIC
+
+_GENERIC_STEMS = stems(" ".join(GENERIC)) | stems("considered medically necessary covered experimental investigational unproven not excluded")
+_DRUG_LIKE = re.compile(r"(?:olol|alol|pril|sartan|tide|mab|nib|parin|xaban|gatran|statin|dipine|azole|cycline|floxacin|mycin|vir|prazole|tropin|lukast|semide|thiazide|zepam|oxetine|afaxine|triptan|gepant)$")
 
 MIN_TOPIC_COVERAGE = 0.5
 
@@ -35,14 +40,36 @@ class Decision:
     indication: str | None = None
 
 
-def topic_coverage(frame: Frame, hits: list[Hit]) -> float:
+def topic_coverage(frame: Frame, hits: list[Hit], index: Index) -> float:
+    """IDF-weighted share of the question's topic words found in the top passages; a word the
+    corpus never uses weighs most, so 'gout' missing says more than 'acute' present."""
     words = stems(" ".join(frame.topic_words))
     if not words:
         return 0.0
     seen: set[str] = set()
     for hit in hits[:5]:
         seen |= stems(f"{hit.chunk.title} {hit.chunk.section} {hit.chunk.text}")
-    return len(words & seen) / len(words)
+    idf = index_idf(index)
+    top = max(idf.values(), default=1.0) + 1.0
+    total = sum(idf.get(w, top) for w in words)
+    return sum(idf.get(w, top) for w in words & seen) / total
+
+
+_IDF_CACHE: dict[int, dict[str, float]] = {}
+
+
+def index_idf(index: Index) -> dict[str, float]:
+    import math
+
+    key = id(index)
+    if key not in _IDF_CACHE:
+        df: dict[str, int] = {}
+        for chunk in index.chunks.values():
+            for w in stems(f"{chunk.title} {chunk.section} {chunk.text}"):
+                df[w] = df.get(w, 0) + 1
+        n = max(1, len(index.chunks))
+        _IDF_CACHE[key] = {w: math.log(1 + n / d) for w, d in df.items()}
+    return _IDF_CACHE[key]
 
 
 def _query_words(frame: Frame) -> frozenset[str]:
@@ -97,8 +124,11 @@ def _sentence_for(text: str, chunks) -> Sentence | None:
 
 
 def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | None:
-    """An exclusion, limitation or experimental statement of the policy that the request hits."""
-    qwords = _query_words(frame)
+    """An exclusion, limitation or experimental statement of the policy that the request hits:
+    its specific words (beyond the policy's own subject) must appear in the question or patient
+    record, not negated; a statement about maintenance or schedules needs an ongoing regimen."""
+    title_words = stems(index.documents.get(document_id, {}).get("title", "")) | stems(" ".join(frame.terms))
+    asked = stems(f"{frame.question} {frame.facts.text}")
     best, best_score = None, 0.0
     for section, chunks in _document_sections(index, document_id).items():
         for chunk in chunks:
@@ -106,22 +136,33 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
                 if s.stance not in NEGATIVE:
                     continue
                 low = s.text.lower()
-                score = overlap(qwords, s.text)
-                if "maintenance" in low or re.search(r"every \d+ weeks|recurring|schedule", low):
+                if re.search(r"\b(except|unless|before|without|until|less than|fewer than|at least|lack|absence)\b", low) \
+                        or len(s.text.split()) < 6:
+                    continue  # restates a criterion (checked fact by fact), not an exclusion
+                specific = stems(s.text) - title_words - _GENERIC_STEMS
+                if not specific:
+                    continue
+                hit = specific & asked
+                if _negated_in(frame.facts.text, hit):
+                    continue
+                score = len(hit) / len(specific) + 0.1 * len(hit)
+                if re.search(r"maintenance|every \d+ weeks|recurring|schedule", low):
                     if not frame.regimen.ongoing:
                         continue
                     score += 0.5
-                elif "except" in low:
-                    continue
                 if score > best_score:
                     best, best_score = s, score
-    return best if best_score >= 0.6 else None
+    return best if best_score >= 0.5 else None
 
 
 def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool) -> Decision:
     if not frame.language_ok:
         return Decision("cannot_answer", "not_english")
-    if not hits or topic_coverage(frame, hits) < MIN_TOPIC_COVERAGE:
+    if not hits:
+        return Decision("cannot_answer", "not_in_corpus")
+    named = stems(" ".join(frame.terms))  # a known medical term the top passages also use
+    top_words = stems(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in hits[:3]))
+    if topic_coverage(frame, hits, index) < MIN_TOPIC_COVERAGE and not (named & top_words):
         return Decision("cannot_answer", "not_in_corpus")
 
     if frame.kind == "coverage":
@@ -140,8 +181,10 @@ def _coverage(frame: Frame, hits: list[Hit], index: Index, policy: str, has_pati
     if found:
         section, chunks = found
         decision.indication = section
-        text = "\n".join(c.text for c in sorted(chunks, key=lambda c: c.ordinal))
-        lead, items = parse_criteria(text)
+        lines: list[str] = []
+        for c in sorted(chunks, key=lambda c: c.ordinal):
+            lines += [line for line in c.text.split("\n") if line not in lines]  # chunk overlap repeats lines
+        lead, items = parse_criteria("\n".join(lines))
         if lead:
             decision.deciding.append(_sentence_for(lead, chunks))
         for item in items:
@@ -174,7 +217,7 @@ def _clinical(frame: Frame, hits: list[Hit]) -> Decision:
         return Decision("insufficient_evidence", "no statement addresses the question", deciding=[])
     # an intervention named in the question that no retrieved passage mentions: not settled
     mentioned = stems(" ".join(h.chunk.text for h in hits))
-    unknown = [w for w in frame.topic_words if stems(w) and not (stems(w) & mentioned)]
+    unknown = [w for w in frame.topic_words if _DRUG_LIKE.search(w) and not (stems(w) & mentioned)]
     stances = [s.stance for s in best[:3]]
     if unknown and frame.kind == "clinical":
         decision.verdict, decision.reason = "insufficient_evidence", f"the sources do not address: {', '.join(unknown)}"

@@ -111,9 +111,14 @@ def extract_numbers(text: str) -> dict[str, float]:
     low = text.lower()
     found: dict[str, float] = {}
     for name, label in QUANTITIES.items():
-        m = re.search(rf"(?<![a-z])(?:{label})(?![a-z])[^0-9.;\n]{{0,24}}?{NUM}", low)
-        if m:
-            found[name] = _num(m.group(1))
+        m = re.search(rf"(?<![a-z])(?:{label})(?![a-z])", low)
+        if not m:
+            continue
+        # the first number after the label that is not a duration ("LDL-C after 12 weeks is 98")
+        for n in re.finditer(rf"{NUM}(\s*(?:weeks?|days?|months?|years?|hours?)\b)?", low[m.end(): m.end() + 60]):
+            if not n.group(2):
+                found[name] = _num(n.group(1))
+                break
     for name, label in _COUNTED.items():
         m = re.search(rf"{NUM}\s*(?:{label})", low)
         if m:
@@ -145,8 +150,10 @@ def extract_regimen(text: str) -> Regimen:
 
 
 def extract_facts(text: str) -> Facts:
+    from app.criteria import roman_to_digits
+
     low = text.lower()
-    facts = Facts(text=text, numbers=extract_numbers(text))
+    facts = Facts(text=text, numbers=extract_numbers(roman_to_digits(text)))
     m = _AGE.search(low)
     if m:
         facts.age = float(next(g for g in m.groups() if g))

@@ -1,0 +1,113 @@
+"""The engine end to end on a small corpus (fake embedder), citation verification, bad input,
+and the seed question on the bundled corpus with the real embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.chunks import Chunk
+from app.citations import verify
+from app.engine import Engine
+from app.errors import BadRequest
+from app.schemas import Answer, Citation, Statement
+from app.settings import Settings
+from ingest.sync import sync
+
+ROOT = Path(__file__).resolve().parents[2]
+
+POLICY = """---
+title: Sleep apnea PAP devices
+doc_type: policy
+issuer: Test plan
+effective_date: 2025-01-01
+status: current
+---
+# Sleep apnea PAP devices
+
+## Medical necessity criteria
+
+### Obstructive sleep apnea
+
+CPAP is considered medically necessary for obstructive sleep apnea when ALL of the following are met:
+- The patient is age 18 years or older.
+- The AHI is ≥ 15 events per hour on a sleep study.
+
+## Experimental, investigational or unproven
+
+- CPAP for snoring without sleep apnea is considered experimental, investigational or unproven.
+"""
+
+
+@pytest.fixture
+def engine(tmp_path, fake_settings):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "pap.md").write_text(POLICY)
+    sync([corpus], fake_settings)
+    return Engine.from_settings(fake_settings)
+
+
+def test_numbers_decide_the_verdict_and_every_citation_is_verbatim(engine):
+    yes = engine.ask("Is CPAP medically necessary for obstructive sleep apnea?", "54-year-old man, AHI 22 events per hour.")
+    no = engine.ask("Is CPAP medically necessary for obstructive sleep apnea?", "54-year-old man, AHI 9 events per hour.")
+    assert yes.verdict == "yes" and no.verdict == "no"
+    ahi = next(c for c in no.criteria if "AHI" in c.text)
+    assert ahi.status == "not_met" and "9" in ahi.detail
+    for answer in (yes, no):
+        assert answer.citations
+        for c in answer.citations:
+            assert c.quote in engine.index.chunks[c.chunk_id].text
+            assert c.chunk_id in {r.chunk_id for r in answer.retrieved}
+
+
+def test_no_patient_facts_gives_conditional(engine):
+    assert engine.ask("Is CPAP covered for obstructive sleep apnea?").verdict == "conditional"
+
+
+def test_abstains_on_uncovered_gibberish_and_foreign_questions(engine):
+    assert engine.ask("Is cochlear implantation medically necessary for hearing loss?").verdict == "cannot_answer"
+    assert engine.ask("asdkj qwpoe zxmcn").verdict == "cannot_answer"
+    spanish = engine.ask("¿Cuál es el tratamiento de la otitis media aguda en los niños?")
+    assert spanish.verdict == "cannot_answer" and spanish.reason in ("not_english", "not_in_corpus")
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 4001])
+def test_bad_questions_get_clear_errors(engine, question):
+    with pytest.raises(BadRequest):
+        engine.ask(question)
+
+
+def test_verification_removes_fabricated_and_unretrieved_citations():
+    chunk = Chunk(chunk_id="d#1", document_id="d", text="CPAP is covered for AHI of 15 or more.", title="T")
+    answer = Answer(
+        question="q", verdict="yes", summary="Yes [1] [2] [3]",
+        sections={"Rationale": [Statement(text="a", citations=[1]), Statement(text="b", citations=[2]),
+                                Statement(text="c", citations=[3])]},
+        citations=[Citation(id=1, document_id="d", chunk_id="d#1", title="T", quote="CPAP is covered"),
+                   Citation(id=2, document_id="d", chunk_id="d#1", title="T", quote="CPAP is always covered"),
+                   Citation(id=3, document_id="e", chunk_id="e#9", title="T", quote="anything")],
+    )
+    checked = verify(answer, {"d#1": chunk})
+    assert [c.quote for c in checked.citations] == ["CPAP is covered"]
+    assert [s.text for s in checked.sections["Rationale"]] == ["a"]
+    assert len(checked.flags) == 4 and checked.summary == "Yes [1]  "
+
+
+@pytest.mark.slow
+def test_seed_question_on_the_bundled_corpus(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    sync([ROOT / "corpus"], settings)
+    engine = Engine.from_settings(settings)
+    answer = engine.ask(
+        "Is IVIG 1 g/kg every 3 weeks medically necessary for a patient with refractory myasthenia gravis?",
+        "MG-ADL 9, up from 6; intermittent diplopia, ptosis, dysarthria and dysphagia; prednisone 40 mg daily "
+        "and mycophenolate tried; prior IVIG courses for exacerbations; back at work 5 hours a day; no respiratory compromise.",
+    )
+    assert answer.verdict == "no"
+    assert answer.understood.regimen.get("ongoing") is True
+    assert any(c.document_id == "policies/immune-globulin" for c in answer.citations)
+    assert any("maintenance" in c.quote.lower() for c in answer.citations)
+    for c in answer.citations:
+        assert c.quote in engine.index.chunks[c.chunk_id].text
