@@ -1,0 +1,45 @@
+"""The service's first routes: health, readiness, ask, and the one error shape."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.service import create_app
+from ingest.sync import sync
+
+
+@pytest.fixture
+def client(tmp_path, fake_settings):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "pap.md").write_text("# PAP\n\n## Policy\n\nCPAP is covered for obstructive sleep apnea with AHI of 15 or more.\n")
+    sync([corpus], fake_settings)
+    with TestClient(create_app(fake_settings)) as c:
+        yield c
+
+
+def test_health_ready_and_ask(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json()["documents"] == 1
+    answer = client.post("/v1/ask", json={"question": "Is CPAP covered for obstructive sleep apnea?"}).json()
+    assert answer["verdict"] in ("conditional", "yes") and answer["citations"]
+
+
+def test_errors_share_one_shape(client):
+    empty = client.post("/v1/ask", json={"question": ""})
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "invalid_request"
+    missing = client.get("/nope")
+    assert missing.status_code == 404 and set(missing.json()["error"]) == {"code", "message"}
+
+
+def test_no_index_is_a_clear_503(fake_settings):
+    with TestClient(create_app(fake_settings)) as c:
+        r = c.post("/v1/ask", json={"question": "Is CPAP covered?"})
+        assert r.status_code == 503 and "criterion ingest" in r.json()["error"]["message"]
+
+
+def test_auth_off_refuses_a_public_interface(fake_settings):
+    settings = fake_settings.model_copy(update={"api": fake_settings.api.model_copy(update={"auth": "off", "host": "0.0.0.0"})})
+    with pytest.raises(ValueError, match="auth off"):
+        create_app(settings)
