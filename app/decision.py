@@ -19,7 +19,7 @@ from app.criteria import CriterionLine, Evaluation, evaluate, parse_criteria
 from app.index import Index
 from app.retrieval import Hit
 from app.statements import NEGATIVE, POSITIVE, Sentence, overlap, split_chunk, stems
-from app.criteria import _negated_in
+from app.criteria import _NEGATION, _numeric, roman_to_digits
 from app.understanding import Frame
 from app.vocabulary import GENERIC
 
@@ -123,36 +123,99 @@ def _sentence_for(text: str, chunks) -> Sentence | None:
     return None
 
 
+_CONTINUATION = re.compile(r"continu|reauthori|renew|second course|repeat|again|retreat|another course|re-treat", re.I)
+_NUMBERED = re.compile(r"\d+(?:\.\d+)?\s*(?:%|mg|g/kg|units?|ml|kg/m|events|cells|ng/dl|mg/dl|mm ?hg|points?|sessions?|hours?|days?|weeks?|months?)", re.I)
+
+
+def _affirmed_words(text: str) -> set[str]:
+    """Stems that occur in clauses of the record that are not negated."""
+    out: set[str] = set()
+    for clause in re.split(r"[.;,\n]", text.lower()):
+        if not _NEGATION.search(clause):
+            out |= stems(clause)
+    return out
+
+
+def _segment_score(text: str, title_words, asked) -> float | None:
+    """How fully the request names one item of an exclusion ("IVIG for A, B or C is ..."): the
+    best share of an item's specific words found in the request."""
+    body = re.sub(r"\([^)]*\)", " ", text)
+    body = re.sub(r"\b(?:is|are) (?:considered |not ).*$", " ", body)  # drop the predicate
+    segments = re.split(r",|\bor\b|\band\b", body)
+    best = None
+    for seg in segments:
+        specific = {w for w in stems(seg) - title_words - _GENERIC_STEMS if not any(ch.isdigit() for ch in w)}
+        if not specific:
+            continue
+        share = len(specific & asked) / len(specific)
+        best = share if best is None else max(best, share)
+    return best
+
+
+def _per_kg_exclusion(low: str, frame: Frame) -> bool | None:
+    """For 'a course totalling less than 1 g/kg is not medically necessary': True when the
+    requested total per kg falls in the excluded range, False when it does not, None when the
+    statement has no per-kg limit or the request no total and weight."""
+    m = re.search(r"(less than|below|under|more than|above|over|exceeding)\s+(\d+(?:\.\d+)?)\s*g/kg", low)
+    if not m:
+        return None
+    reg, weight = frame.regimen, frame.facts.weight_kg
+    if reg.per_kg and reg.dose is not None:
+        per_kg = reg.dose * (reg.duration_days if reg.per_day and reg.duration_days else 1)
+    elif reg.total_g is not None and weight:
+        per_kg = reg.total_g / weight
+    else:
+        return False
+    limit = float(m.group(2))
+    return per_kg < limit if m.group(1) in ("less than", "below", "under") else per_kg > limit
+
+
 def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | None:
     """An exclusion, limitation or experimental statement of the policy that the request hits:
-    its specific words (beyond the policy's own subject) must appear in the question or patient
-    record, not negated; a statement about maintenance or schedules needs an ongoing regimen."""
+    its specific words (beyond the policy's own subject) must appear, affirmed, in the question or
+    patient record; a numeric exclusion applies only when the patient's number falls inside it; a
+    statement about maintenance or schedules needs an ongoing regimen; one about continuation
+    needs a continuation request."""
     title_words = stems(index.documents.get(document_id, {}).get("title", "")) | stems(" ".join(frame.terms))
-    asked = stems(f"{frame.question} {frame.facts.text}")
+    asked = _affirmed_words(f"{frame.question}\n{frame.facts.text}")
+    continuation = bool(_CONTINUATION.search(frame.question))
     best, best_score = None, 0.0
     for section, chunks in _document_sections(index, document_id).items():
+        if "continuation" in section.lower() and not continuation:
+            continue
         for chunk in chunks:
             for s in split_chunk(chunk):
                 if s.stance not in NEGATIVE:
                     continue
                 low = s.text.lower()
-                if re.search(r"\b(except|unless|before|without|until|less than|fewer than|at least|lack|absence)\b", low) \
+                if re.search(r"\b(except|unless|before|without|until|at least|lack|absence)\b", low) \
                         or len(s.text.split()) < 6:
                     continue  # restates a criterion (checked fact by fact), not an exclusion
-                specific = stems(s.text) - title_words - _GENERIC_STEMS
-                if not specific:
+                if low.startswith("continuation") and not continuation:
                     continue
-                hit = specific & asked
-                if _negated_in(frame.facts.text, hit):
+                numeric = _numeric(roman_to_digits(s.text), frame.facts)
+                if numeric is not None:
+                    if numeric.status != "met":
+                        continue  # the patient's number is outside the excluded range, or unknown
+                elif _NUMBERED.search(low) and not re.search(r"maintenance|every \d+ weeks", low):
+                    continue  # a quantity limit we cannot check against this request
+                score = _segment_score(s.text, title_words, asked)
+                if score is None:
                     continue
-                score = len(hit) / len(specific) + 0.1 * len(hit)
+                per_kg = _per_kg_exclusion(low, frame)
+                if per_kg is False:
+                    continue
+                if per_kg:
+                    score += 0.5
                 if re.search(r"maintenance|every \d+ weeks|recurring|schedule", low):
                     if not frame.regimen.ongoing:
                         continue
                     score += 0.5
+                if numeric is not None:
+                    score += 0.5
                 if score > best_score:
                     best, best_score = s, score
-    return best if best_score >= 0.5 else None
+    return best if best_score >= 0.75 else None
 
 
 def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool) -> Decision:

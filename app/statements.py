@@ -20,7 +20,7 @@ _CUES: list[tuple[str, re.Pattern]] = [
     ("insufficient", re.compile(r"insufficient evidence|evidence is insufficient|\bI statement\b|\[grade i\]|grade i\b|"
                                 r"do(?:es)? not address|not addressed|no recommendation|not enough evidence|"
                                 r"insufficient to assess|uncertain", re.I)),
-    ("against", re.compile(r"recommends? against|should not|is not recommended|are not recommended|not recommended|"
+    ("against", re.compile(r"recommends? against|suggests? against|recommendation against|should not|is not recommended|are not recommended|not recommended|"
                            r"\bdo not\b|\bavoid|\[grade d\]|grade d\b|no (?:added |additional )?benefit|not indicated|"
                            r"contraindicated|not better|no better", re.I)),
     ("individual", re.compile(r"grade c\b|\[grade c\]|individual decision|selectively offer|individuali[sz]ed", re.I)),
@@ -46,10 +46,17 @@ class Sentence:
         return bool(_NEGATIVE_SECTIONS.search(self.chunk.section))
 
 
+_AGAINST_SECTION = re.compile(r"recommends against|not recommended|do not do", re.I)
+
+
 def stance_of(text: str, section: str = "") -> str:
     for stance, pattern in _CUES:
         if pattern.search(text):
+            if stance in ("recommends", "covered", "neutral") and _AGAINST_SECTION.search(section):
+                return "against"  # a neutral-sounding line under "Recommends against"
             return stance
+    if _AGAINST_SECTION.search(section):
+        return "against"
     if _NEGATIVE_SECTIONS.search(section):
         return "limit"
     return "neutral"

@@ -115,7 +115,12 @@ def extract_numbers(text: str) -> dict[str, float]:
         if not m:
             continue
         # the first number after the label that is not a duration ("LDL-C after 12 weeks is 98")
-        for n in re.finditer(rf"{NUM}(\s*(?:weeks?|days?|months?|years?|hours?)\b)?", low[m.end(): m.end() + 60]):
+        window = low[m.end(): m.end() + 60]
+        change = re.match(rf"[^0-9;\n]{{0,30}}?from\s+{NUM}\s+to\s+{NUM}", window)
+        if change:  # "MG-ADL up from 5 to 10" → the current value
+            found[name] = _num(change.group(2))
+            continue
+        for n in re.finditer(rf"{NUM}(\s*(?:weeks?|days?|months?|years?|hours?)\b)?", window):
             if not n.group(2):
                 found[name] = _num(n.group(1))
                 break
@@ -144,9 +149,19 @@ def extract_regimen(text: str) -> Regimen:
     m = _OVER.search(text)
     if m:
         reg.duration_days = int(m.group(1)) * _UNIT_DAYS[m.group(2).lower()]
-    if reg.dose is not None and not reg.per_kg and reg.unit == "g" and reg.duration_days:
-        reg.total_g = reg.dose * (reg.duration_days if reg.per_day else 1)
+    if reg.dose is not None and not reg.per_kg and reg.unit == "g":
+        reg.total_g = reg.dose * (reg.duration_days if reg.per_day and reg.duration_days else 1)
     return reg
+
+
+def merge_regimen(primary: Regimen, secondary: Regimen) -> Regimen:
+    """The question's regimen, with what it leaves out taken from the patient record."""
+    if primary.dose is None and secondary.dose is not None:
+        primary.dose, primary.unit, primary.per_kg, primary.per_day, primary.total_g = (
+            secondary.dose, secondary.unit, secondary.per_kg, secondary.per_day, secondary.total_g)
+    primary.interval_days = primary.interval_days or secondary.interval_days
+    primary.duration_days = primary.duration_days or secondary.duration_days
+    return primary
 
 
 def extract_facts(text: str) -> Facts:
@@ -199,7 +214,7 @@ def understand(question: str, patient: str | None = None) -> Frame:
         kind=kind,
         terms=synonym_terms(question),
         topic_words=topic_words(question),
-        regimen=extract_regimen(question),
+        regimen=merge_regimen(extract_regimen(question), extract_regimen(patient or "")),
         facts=extract_facts(text),
         language_ok=english_enough(question),
     )

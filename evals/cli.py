@@ -62,11 +62,12 @@ def make_eval_command(engine_factory: EngineFactory = default_engine):
         try:
             gold = load_cases(cases)
             limits = load_thresholds(thresholds)
-            before = load_report(baseline)["metrics"] if baseline else None
-        except CaseError as exc:
+        except (CaseError, ValueError) as exc:
             _fail(str(exc))
-        except (ValueError, OSError, KeyError) as exc:
-            _fail(f"{exc}")
+        try:
+            before = load_report(baseline)["metrics"] if baseline else None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            _fail(f"--baseline {baseline}: not a readable report.json ({type(exc).__name__}: {exc})")
 
         settings = get_settings().with_index(index)
         if corpus is not None and not corpus.is_dir():
@@ -122,7 +123,7 @@ def _print_summary(report: dict, paths: dict, console) -> None:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name in HEADLINE:
-        table.add_row(metric_label(name, m["k"]), fmt(m.get(name)))
+        table.add_row(metric_label(name, m["k"]), fmt(m.get(name), name))
     console.print(table)
     console.print(f"{len(failing(report))} failing case(s); report: {paths['md']} · {paths['html']}")
     gate = report["gate"]

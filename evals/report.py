@@ -68,13 +68,13 @@ def build_report(cases, runs, outcomes, metrics: dict, *, settings_hash: str, co
     }
 
 
-def fmt(value) -> str:
+def fmt(value, name: str = "") -> str:
     if value is None:
         return "n/a"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.1f}" if value > 1 else f"{value:.3f}"
+        return f"{value:.1f}" if value > 1 or name.startswith("latency") else f"{value:.3f}"
     return str(value)
 
 
@@ -106,7 +106,7 @@ def render_markdown(report: dict) -> str:
         out.append("**Gate: PASSED**" if gate["passed"] else "**Gate: FAILED**")
         out += [f"- {f}" for f in gate["failures"]] + [""]
     out += ["## Headline metrics", ""]
-    out += _table(["metric", "value", "meaning"], [[metric_label(n, k), fmt(m.get(n)), d] for n, d in HEADLINE.items()])
+    out += _table(["metric", "value", "meaning"], [[metric_label(n, k), fmt(m.get(n), n), d] for n, d in HEADLINE.items()])
     out += ["", "## Per tag", ""]
     out += _table(["tag", *(metric_label(c, k) if c != "n_cases" else "cases" for c in PER_TAG_COLUMNS)],
                   [[tag, *(fmt(row.get(c)) for c in PER_TAG_COLUMNS)] for tag, row in m["per_tag"].items()])

@@ -19,6 +19,7 @@ th{background:#f0f4f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 details{border:1px solid #d9e2ec;border-radius:6px;padding:.4rem .8rem;margin:.5rem 0}summary{cursor:pointer;font-weight:600}
 .problems{color:#8a1c1c}
 """
+CHART_MIN_CASES, CHART_MAX_TAGS = 3, 40
 BAR_COLOURS = {"verdict_accuracy": "#2f6fde", "source_recall_at_k": "#f0a202"}
 
 
@@ -35,8 +36,15 @@ def _table(header: list[str], rows: list[list[tuple[str, str]]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def charted_tags(per_tag: dict[str, dict]) -> dict[str, dict]:
+    """The tags worth a bar: at least CHART_MIN_CASES cases, the largest first (all, when none is)."""
+    big = [t for t, m in per_tag.items() if m["n_cases"] >= CHART_MIN_CASES] or list(per_tag)
+    big.sort(key=lambda t: (-per_tag[t]["n_cases"], t))
+    return {t: per_tag[t] for t in big[:CHART_MAX_TAGS]}
+
+
 def bar_chart(per_tag: dict[str, dict], k: int) -> str:
-    """Horizontal grouped bars: verdict accuracy and recall@k for every tag (0 to 1)."""
+    """Horizontal grouped bars: verdict accuracy and recall@k per tag (0 to 1)."""
     label_w, bar_w, bar_h, gap, top = 230, 460, 12, 12, 36
     row_h = 2 * bar_h + gap
     height = top + row_h * max(len(per_tag), 1) + 24
@@ -86,11 +94,14 @@ def render_html(report: dict) -> str:
         out.append(f'<div class="gate {cls}">{text}{f"<ul>{items}</ul>" if items else ""}</div>')
     out.append("<h2>Headline</h2>")
     out.append(_table(["measure", "value", "what it means"],
-                      [[(metric_label(n, k), ""), (fmt(m.get(n)), _rate_class(n, m.get(n))), (d, "")]
+                      [[(metric_label(n, k), ""), (fmt(m.get(n), n), _rate_class(n, m.get(n))), (d, "")]
                        for n, d in HEADLINE.items()]))
+    shown = charted_tags(m["per_tag"])
+    note = "" if len(shown) == len(m["per_tag"]) else (
+        f" The chart shows the {len(shown)} largest tags (at least {CHART_MIN_CASES} questions); the table lists all.")
     out.append("<h2>By topic</h2><p>Each bar is a share from 0 (none) to 1 (all); the number after a tag is "
-               "its number of questions.</p>")
-    out.append(bar_chart(m["per_tag"], k))
+               f"its number of questions.{note}</p>")
+    out.append(bar_chart(shown, k))
     out.append(_table(["tag", *(metric_label(c, k) if c != "n_cases" else "cases" for c in PER_TAG_COLUMNS)],
                       [[(tag, ""), *((fmt(row.get(c)), _rate_class(c, row.get(c))) for c in PER_TAG_COLUMNS)]
                        for tag, row in m["per_tag"].items()]))

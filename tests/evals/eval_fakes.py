@@ -123,3 +123,27 @@ class MiniEngine:
         verdict, text, _ = MINI_CORPUS[top]
         return make_answer(question, verdict, retrieved=[(d, f"{d}#0") for d in docs],
                            citations=[(top, f"{top}#0", text)], summary=text)
+
+
+class IndexedEngine:
+    """A fake engine over a real index on disk (lexical only, no embedder): ranks chunks by the
+    words they share with the question, answers "yes" from the best one and cites its opening."""
+
+    def __init__(self, settings):
+        from app.backends import embedder_stamp
+        from app.index import open_index
+
+        self.settings = settings
+        self.index = open_index(settings.index_path, stamp=embedder_stamp(settings))
+
+    def ask(self, question, patient=None, filters=None, k=None) -> Answer:
+        words = set(re.findall(r"[a-z]{4,}", question.lower()))
+        scored = sorted(((len(words & set(re.findall(r"[a-z]{4,}", c.text.lower()))), cid)
+                         for cid, c in self.index.chunks.items()), key=lambda x: (-x[0], x[1]))
+        top = [cid for n, cid in scored[:3] if n]
+        if not top:
+            return make_answer(question, "cannot_answer")
+        chunks = [self.index.chunks[cid] for cid in top]
+        best = chunks[0]
+        return make_answer(question, "yes", retrieved=[(c.document_id, c.chunk_id) for c in chunks],
+                           citations=[(best.document_id, best.chunk_id, best.text[:40])], summary=best.text)
