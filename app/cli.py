@@ -125,6 +125,15 @@ def serve(
     uvicorn.run(application, host=settings.api.host, port=settings.api.port, log_level="warning")
 
 
+def _register_eval() -> None:
+    from evals.cli import make_eval_command  # the eval harness is a client of the engine
+
+    app.command("eval")(make_eval_command())
+
+
+_register_eval()
+
+
 def main() -> None:
     app()
 

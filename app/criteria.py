@@ -119,7 +119,10 @@ def _compare(value: float, op: str, limit: float) -> bool:
 
 
 def _numeric(text: str, facts: Facts) -> Evaluation | None:
+    """Every quantity a criterion states, compared with the patient's; several quantities joined by
+    'or' need one met, otherwise all."""
     candidates = dict(QUANTITIES) | dict(_COUNTED) | {"age": r"age|aged|years? (?:of age|old)"}
+    results: list[Evaluation] = []
     for name, pattern in candidates.items():
         if not re.search(rf"(?<![a-z])(?:{pattern})(?![a-z])", text.lower()):
             continue
@@ -128,10 +131,23 @@ def _numeric(text: str, facts: Facts) -> Evaluation | None:
             continue
         value = facts.age if name == "age" else facts.numbers.get(name)
         if value is None:
-            return Evaluation("not_documented", f"{name} not documented (criterion: {th[0]} {th[1]:g})")
+            results.append(Evaluation("not_documented", f"{name} not documented (criterion: {th[0]} {th[1]:g})"))
+            continue
         ok = _compare(value, *th)
-        return Evaluation("met" if ok else "not_met", f"{name} {value:g} {'meets' if ok else 'fails'} {th[0]} {th[1]:g}")
-    return None
+        results.append(Evaluation("met" if ok else "not_met", f"{name} {value:g} {'meets' if ok else 'fails'} {th[0]} {th[1]:g}"))
+    if not results:
+        return None
+    if len(results) == 1:
+        return results[0]
+    detail = "; ".join(r.detail for r in results)
+    statuses = [r.status for r in results]
+    if re.search(r"\bor\b", text, re.I):
+        if "met" in statuses:
+            return Evaluation("met", detail)
+        return Evaluation("not_met" if all(st == "not_met" for st in statuses) else "not_documented", detail)
+    if "not_met" in statuses:
+        return Evaluation("not_met", detail)
+    return Evaluation("met" if all(st == "met" for st in statuses) else "not_documented", detail)
 
 
 def check_regimen(text: str, regimen: Regimen) -> Evaluation | None:

@@ -21,7 +21,7 @@ from app.retrieval import Hit
 from app.statements import NEGATIVE, POSITIVE, Sentence, overlap, split_chunk, stems
 from app.criteria import _NEGATION, _numeric, roman_to_digits
 from app.understanding import Frame
-from app.vocabulary import GENERIC
+from app.vocabulary import GENERIC, expand
 
 _GENERIC_STEMS = stems(" ".join(GENERIC)) | stems("considered medically necessary covered experimental investigational unproven not excluded")
 _DRUG_LIKE = re.compile(r"(?:olol|alol|pril|sartan|tide|mab|nib|parin|xaban|gatran|statin|dipine|azole|cycline|floxacin|mycin|vir|prazole|tropin|lukast|semide|thiazide|zepam|oxetine|afaxine|triptan|gepant)$")
@@ -170,13 +170,24 @@ def _per_kg_exclusion(low: str, frame: Frame) -> bool | None:
     return per_kg < limit if m.group(1) in ("less than", "below", "under") else per_kg > limit
 
 
+def _interval_exclusion(low: str, frame: Frame) -> bool | None:
+    """'more often than every 12 weeks is not covered': True when the requested interval is shorter."""
+    m = re.search(r"(?:more often|more frequently|sooner|less than|shorter)\s+than\s+(?:every\s+)?(\d+)\s*(week|day|month)", low)
+    if not m:
+        return None
+    if not frame.regimen.interval_days:
+        return False
+    limit = int(m.group(1)) * {"day": 1, "week": 7, "month": 30}[m.group(2)]
+    return frame.regimen.interval_days < limit
+
+
 def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | None:
     """An exclusion, limitation or experimental statement of the policy that the request hits:
     its specific words (beyond the policy's own subject) must appear, affirmed, in the question or
     patient record; a numeric exclusion applies only when the patient's number falls inside it; a
     statement about maintenance or schedules needs an ongoing regimen; one about continuation
     needs a continuation request."""
-    title_words = stems(index.documents.get(document_id, {}).get("title", "")) | stems(" ".join(frame.terms))
+    title_words = stems(expand(index.documents.get(document_id, {}).get("title", "")))
     asked = _affirmed_words(f"{frame.question}\n{frame.facts.text}")
     continuation = bool(_CONTINUATION.search(frame.question))
     best, best_score = None, 0.0
@@ -203,9 +214,10 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
                 if score is None:
                     continue
                 per_kg = _per_kg_exclusion(low, frame)
-                if per_kg is False:
+                interval = _interval_exclusion(low, frame)
+                if per_kg is False or interval is False:
                     continue
-                if per_kg:
+                if per_kg or interval:
                     score += 0.5
                 if re.search(r"maintenance|every \d+ weeks|recurring|schedule", low):
                     if not frame.regimen.ongoing:
@@ -229,6 +241,12 @@ def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool) -> De
         return Decision("cannot_answer", "not_in_corpus")
 
     if frame.kind == "coverage":
+        policy = next((h.chunk.document_id for h in hits if h.chunk.doc_type == "policy" and h.chunk.status == "current"), None)
+        if policy is not None:
+            return _coverage(frame, hits, index, policy, has_patient)
+    top_is_policy = hits[0].chunk.doc_type == "policy"
+    if frame.kind == "clinical" and top_is_policy and (has_patient or frame.regimen.dose or frame.regimen.interval_days):
+        # "Can X be given every 8 weeks for this patient?" is a coverage question in a policy's terms
         policy = next((h.chunk.document_id for h in hits if h.chunk.doc_type == "policy" and h.chunk.status == "current"), None)
         if policy is not None:
             return _coverage(frame, hits, index, policy, has_patient)

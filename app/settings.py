@@ -74,7 +74,7 @@ class LLMSettings(BaseModel):
     composer: Literal["extractive", "llm"] = Field(
         "extractive", description="'extractive' (offline, deterministic) or 'llm' (a chat model through LangChain)."
     )
-    model: str = Field("openai:gpt-4o-mini", description="init_chat_model id, e.g. 'openai:my-model' or 'fake'.")
+    model: str = Field("openai:gpt-4o-mini", description="init_chat_model id, provider:model, e.g. 'openai:qwen2.5-7b-instruct' (with base_url for a local server).")
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp).")
     api_key: str | None = Field(None, description="Key for the endpoint.")
     timeout_s: float = Field(30.0, gt=0, description="Seconds before falling back to the extractive composer.")
@@ -85,6 +85,11 @@ class APISettings(BaseModel):
     port: int = Field(8000, ge=1, le=65535, description="Port the service binds.")
     auth: Literal["on", "off"] = Field("on", description="Require bearer API keys ('off' only on loopback).")
     keys_file: Path | None = Field(None, description="JSON file of hashed API keys and roles.")
+    keys: str | None = Field(
+        None,
+        description="More hashed API keys, as 'name:role:sha256hex' entries separated by commas "
+        "(CRITERION_API__KEYS); `python -m app.api.access new --role clinician` makes one.",
+    )
     max_question_chars: int = Field(4000, ge=1, description="Longest question accepted.")
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest JSON request body.")
     max_upload_mb: float = Field(20.0, gt=0, description="Largest document upload.")

@@ -10,7 +10,7 @@ from functools import lru_cache
 from app.chunks import Chunk
 from app.lexical import tokenize
 
-_SENT = re.compile(r"[^.!?;\n]*(?:[.!?;](?=\s|$)|\n|$)")
+_BOUNDARY = re.compile(r"(?<=[.!?;])\s+|\n")
 
 # (stance, pattern) — first match wins, so the specific negative forms come before the positive
 _CUES: list[tuple[str, re.Pattern]] = [
@@ -67,14 +67,21 @@ def split_chunk(chunk: Chunk) -> list[Sentence]:
 
 
 def _split(chunk: Chunk):
+    """Sentences (and list items) at '. ', '; ', '? ', '! ' or a line break — never inside
+    numbers such as 100.1 or 0.4 g/kg — each located exactly in the chunk text."""
     text = chunk.text
-    for m in _SENT.finditer(text):
-        raw = m.group(0)
-        stripped = raw.strip().lstrip("-").strip()
+    pos = 0
+    for piece in _BOUNDARY.split(text):
+        start = text.find(piece, pos) if piece else -1
+        if start < 0:
+            continue
+        pos = start + len(piece)
+        stripped = piece.strip()
+        if stripped.startswith("- "):
+            stripped = stripped[2:].strip()
         if len(stripped) < 12 or not re.search(r"[A-Za-z]{3}", stripped):
             continue
-        start = text.index(stripped, m.start())
-        yield Sentence(stripped, chunk, start, stance_of(stripped, chunk.section))
+        yield Sentence(stripped, chunk, text.index(stripped, start), stance_of(stripped, chunk.section))
 
 
 @lru_cache(maxsize=65536)

@@ -1,0 +1,91 @@
+"""Limits: a per-key rate limit (token bucket, 429 with ``Retry-After``) and a request body
+size limit enforced before a route reads the body (413)."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Callable
+
+from app.errors import AppError
+
+
+class RateLimited(AppError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class RequestTooLarge(AppError):
+    status, code = 413, "request_too_large"
+
+
+class RateLimiter:
+    """``per_minute`` requests per key, refilled continuously, bursts up to ``per_minute``."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic):
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> None:
+        now = self.clock()
+        with self._lock:
+            tokens, at = self._buckets.get(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - at) * self.rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                wait = math.ceil((1.0 - tokens) / self.rate)
+                raise RateLimited(f"rate limit of {int(self.capacity)} requests per minute reached; "
+                                  f"retry in {wait} s", retry_after=max(1, wait))
+            self._buckets[key] = (tokens - 1.0, now)
+            if len(self._buckets) > 10_000:  # forget keys idle long enough to be full again
+                full = now - self.capacity / self.rate
+                self._buckets = {k: v for k, v in self._buckets.items() if v[1] > full}
+
+
+class BodyLimit:
+    """ASGI middleware: refuse a body over the limit (by ``Content-Length`` before reading it,
+    or while it streams in). Uploads (``upload_path``) get their own, larger limit."""
+
+    def __init__(self, app, *, max_bytes: int, upload_bytes: int, upload_path: str = "/v1/documents"):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.upload_bytes = upload_bytes
+        self.upload_path = upload_path
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = self.upload_bytes if scope["path"].rstrip("/") == self.upload_path else self.max_bytes
+        what = "upload" if limit == self.upload_bytes else "request body"
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            return await _refuse(send, f"the {what} is {int(length)} bytes; the limit is {limit} bytes")
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise RequestTooLarge(f"the {what} is over the limit of {limit} bytes")
+            return message
+
+        return await self.app(scope, counted, send)
+
+
+async def _refuse(send, message: str) -> None:
+    import json
+
+    body = json.dumps(RequestTooLarge(message).body()).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
