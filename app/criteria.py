@@ -177,6 +177,40 @@ def check_regimen(text: str, regimen: Regimen) -> Evaluation | None:
     return Evaluation("met" if ok else "not_met", "; ".join(notes))
 
 
+_SPAN = r"(\d+(?:\.\d+)?)\s*(day|week|month|year)s?"
+_DAYS = {"day": 1, "week": 7, "month": 30.4, "year": 365}
+
+
+def _duration(criterion: str, patient: str) -> Evaluation | None:
+    """'for at least 6 weeks' / 'within 2 weeks of onset' against the patient's stated durations
+    (the clause sharing most words with the criterion, or the only duration given)."""
+    low = criterion.lower()
+    m = re.search(rf"(at least|more than|longer than|minimum of|within|no more than|less than)\s+{_SPAN}", low) \
+        or re.search(rf"{_SPAN}\s+(or more|or longer)", low)
+    if not m:
+        return None
+    if m.group(1) in ("or more", "or longer") or (m.lastindex == 3 and m.group(3) in ("or more", "or longer")):
+        op, n, unit = ">=", float(m.group(1)), m.group(2)
+    else:
+        op = "<=" if m.group(1) in ("within", "no more than", "less than") else ">="
+        n, unit = float(m.group(2)), m.group(3)
+    limit = n * _DAYS[unit]
+    words = _content(criterion)
+    found = []
+    for clause in re.split(r"[.;\n]", patient.lower()):
+        for d in re.finditer(_SPAN, clause):
+            found.append((len(words & stems(clause)), float(d.group(1)) * _DAYS[d.group(2)], clause.strip()))
+    if not found:
+        return None
+    best = max(found, key=lambda x: x[0])
+    if best[0] == 0 and len(found) > 1:
+        return None
+    value = best[1]
+    ok = value >= limit if op == ">=" else value <= limit
+    return Evaluation("met" if ok else "not_met",
+                      f"{value / 7:g} weeks documented vs {'at least' if op == '>=' else 'at most'} {limit / 7:g} weeks")
+
+
 def _content(text: str) -> frozenset[str]:
     words = [w for w in re.findall(r"[a-z][a-z0-9\-]+", text.lower()) if w not in GENERIC and len(w) > 3]
     return stems(" ".join(words))
@@ -203,6 +237,9 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen) -> Evaluation:
     reg = check_regimen(line.text, regimen)
     if reg is not None:
         return reg
+    duration = _duration(line.text, facts.text)
+    if duration is not None:
+        return duration
     words = _content(line.text)
     if not words:
         return Evaluation("not_applicable")

@@ -230,15 +230,21 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
     return best if best_score >= 0.75 else None
 
 
-def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool) -> Decision:
+def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool,
+           min_similarity: float | None = None) -> Decision:
     if not frame.language_ok:
         return Decision("cannot_answer", "not_english")
     if not hits:
         return Decision("cannot_answer", "not_in_corpus")
     named = stems(" ".join(frame.terms))  # a known medical term the top passages also use
     top_words = stems(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in hits[:3]))
-    if topic_coverage(frame, hits, index) < MIN_TOPIC_COVERAGE and not (named & top_words):
+    coverage = topic_coverage(frame, hits, index)
+    if coverage < MIN_TOPIC_COVERAGE and not (named & top_words):
         return Decision("cannot_answer", "not_in_corpus")
+    if min_similarity is not None:  # the dense side agrees nothing is close (real embedders only)
+        best = max((h.dense_similarity or 0.0) for h in hits)
+        if best < min_similarity - 0.07 or (best < min_similarity and coverage < 0.6):
+            return Decision("cannot_answer", "not_in_corpus")
 
     if frame.kind == "coverage":
         policy = next((h.chunk.document_id for h in hits if h.chunk.doc_type == "policy" and h.chunk.status == "current"), None)
@@ -299,14 +305,14 @@ def _clinical(frame: Frame, hits: list[Hit]) -> Decision:
     # an intervention named in the question that no retrieved passage mentions: not settled
     mentioned = stems(" ".join(h.chunk.text for h in hits))
     unknown = [w for w in frame.topic_words if _DRUG_LIKE.search(w) and not (stems(w) & mentioned)]
-    stances = [s.stance for s in best[:3]]
+    stances = [s.stance for s in best[:4]]
     if unknown and frame.kind == "clinical":
         decision.verdict, decision.reason = "insufficient_evidence", f"the sources do not address: {', '.join(unknown)}"
     elif "insufficient" in stances[:2]:
         decision.verdict, decision.reason = "insufficient_evidence", "the sources find the evidence insufficient"
     elif any(s in NEGATIVE for s in stances[:2]):
         decision.verdict = "no"
-    elif any(s in POSITIVE for s in stances[:2]):
+    elif any(s in POSITIVE for s in stances):
         decision.verdict = "yes"
     elif frame.kind == "clinical":
         decision.verdict = "informational"

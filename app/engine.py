@@ -58,7 +58,8 @@ class Engine:
         hits = self.retriever.search(question, k or self.settings.retrieval.k, filters)
         t1 = time.perf_counter()
         timings["retrieval"] = (t1 - t0) * 1000
-        decision = decide(frame, hits, self.index, has_patient=bool(patient and patient.strip()))
+        min_sim = None if self.settings.embedding.backend == "fake" else self.settings.retrieval.min_similarity
+        decision = decide(frame, hits, self.index, has_patient=bool(patient and patient.strip()), min_similarity=min_sim)
         answer = compose(question, frame, decision, hits)
         if self.composer is not None and decision.verdict != "cannot_answer":
             answer = self.composer.compose(question, patient, hits, fallback=answer)

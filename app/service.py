@@ -1,78 +1,89 @@
-"""The HTTP service (first cut): ``create_app(settings)`` loads the engine once in a lifespan;
-routes are thin and sync over it; every error has one shape ``{"error": {"code", "message"}}``.
-Chat, the OpenAI-compatible API, documents, the web page and access control are still to come."""
+"""The HTTP service: ``create_app(settings)`` builds everything once — the embedder and the index
+are loaded in the lifespan — and routes stay thin and sync over it.
+
+    /v1/ask  /v1/chat[/stream]  /v1/chat/completions  /v1/models     (app/api/ask.py, completions.py)
+    /v1/documents[/{id}]                                               (app/api/documents.py)
+    /healthz  /readyz  /metrics                                        (app/api/health.py)
+    /  (the web page, app/web/)   /docs  /openapi.json
+
+Every error is ``{"error": {"code", "message"}}``. Auth is bearer API keys with roles
+(app/api/access.py); limits on body size, question length and per-key rate (app/api/limits.py);
+JSON logs without question text and an append-only audit trail (app/api/logs.py, audit.py).
+"""
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
-from starlette.exceptions import HTTPException
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
-from app.errors import AppError
-from app.schemas import Answer
+from app.api import ask, completions, documents, handlers, health, logs
+from app.api.access import Keyring
+from app.api.audit import AuditLog, Recorder
+from app.api.chat import Chats
+from app.api.limits import BodyLimit, RateLimiter
+from app.api.metrics import Metrics, ObservedRequests
+from app.api.runtime import Runtime
+from app.api.sessions import SessionStore
+from app.api.uploads import UploadFolder
 from app.settings import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
-    patient: str | None = Field(None, max_length=20000)
-    filters: dict | None = None
-    k: int | None = Field(None, ge=1, le=50)
+WEB = Path(__file__).parent / "web"
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+MULTIPART_OVERHEAD = 64 * 1024
 
 
 def create_app(settings: Settings) -> FastAPI:
-    if settings.api.auth == "off" and settings.api.host not in LOOPBACK:
-        raise ValueError(f"refusing to serve on {settings.api.host} with auth off; bind 127.0.0.1 or turn auth on")
+    api = settings.api
+    if api.auth == "off" and api.host not in LOOPBACK:
+        raise ValueError(f"refusing to serve on {api.host} with auth off; bind 127.0.0.1 or turn auth on")
+    keyring = Keyring.from_settings(api)
+    if api.auth == "on" and not len(keyring):
+        raise ValueError("auth is on but no API keys are configured: set CRITERION_API__KEYS_FILE or "
+                         "CRITERION_API__KEYS (`python -m app.api.access new --role clinician --name NAME` makes "
+                         "one), or CRITERION_API__AUTH=off on 127.0.0.1")
+    logs.configure()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from app.engine import Engine
-
-        try:
-            app.state.engine = Engine.from_settings(settings)
-            app.state.error = None
-        except AppError as exc:  # no index yet: stay up, say so on /readyz and /v1/ask
-            app.state.engine, app.state.error = None, exc
+        app.state.uploads.clean_partials()
+        app.state.runtime.start()  # loads the embedder, opens the index (or records why not)
         yield
 
-    app = FastAPI(title="Criterion", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Criterion", version="0.1.0", lifespan=lifespan, responses=handlers.ERROR_RESPONSES,
+                  description="Cited medical-necessity determinations from coverage policies and guidelines. "
+                              "Decision support only: verify every answer against the cited source.")
+    metrics = Metrics()
+    runtime = Runtime(settings)
+    recorder = Recorder(metrics, AuditLog(settings.data_dir / "audit.jsonl"), logs.Fingerprints(settings.data_dir))
+    sessions = SessionStore(settings.data_dir / "sessions.sqlite3", ttl_seconds=api.session_ttl_minutes * 60)
+    app.state.settings = settings
+    app.state.keyring = keyring
+    app.state.limiter = RateLimiter(api.rate_limit_per_minute)
+    app.state.metrics = metrics
+    app.state.runtime = runtime
+    app.state.recorder = recorder
+    app.state.chats = Chats(sessions, runtime, recorder)
+    app.state.uploads = UploadFolder(settings.data_dir / "uploads")
 
-    @app.exception_handler(AppError)
-    def app_error(_: Request, exc: AppError):
-        return JSONResponse(exc.body(), status_code=exc.status)
+    handlers.install(app)
+    app.add_middleware(BodyLimit, max_bytes=api.max_body_bytes,
+                       upload_bytes=int(api.max_upload_mb * 1_000_000) + MULTIPART_OVERHEAD)
+    app.add_middleware(ObservedRequests, metrics=metrics)
+    for module in (health, ask, completions, documents):
+        app.include_router(module.router)
 
-    @app.exception_handler(RequestValidationError)
-    def invalid(_: Request, exc: RequestValidationError):
-        message = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
-        return JSONResponse({"error": {"code": "invalid_request", "message": message}}, status_code=422)
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(WEB / "index.html", headers=PAGE_HEADERS)
 
-    @app.exception_handler(HTTPException)
-    def http_error(_: Request, exc: HTTPException):
-        return JSONResponse({"error": {"code": "http_error", "message": str(exc.detail)}}, status_code=exc.status_code)
-
-    def engine(request: Request):
-        if request.app.state.engine is None:
-            raise request.app.state.error
-        return request.app.state.engine
-
-    @app.get("/healthz")
-    def healthz() -> dict:
-        return {"status": "ok"}
-
-    @app.get("/readyz")
-    def readyz(request: Request):
-        eng = engine(request)
-        return {"status": "ready", "documents": len(eng.index.documents), "chunks": len(eng.index.chunks),
-                "embedder": eng.index.manifest["embedder"]}
-
-    @app.post("/v1/ask", response_model=Answer)
-    def ask(body: AskRequest, request: Request) -> Answer:
-        return engine(request).ask(body.question, body.patient, body.filters, body.k)
-
+    app.mount("/static", StaticFiles(directory=WEB), name="static")
     return app

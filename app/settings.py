@@ -68,6 +68,11 @@ class RetrievalSettings(BaseModel):
     fetch_k: int = Field(40, ge=1, le=500, description="Candidates fetched from each retriever before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode.")
+    min_similarity: float = Field(
+        0.47, ge=-1, le=1,
+        description="Best dense cosine similarity below which a question counts as outside the corpus "
+        "(with low topic-word coverage); not applied with the fake embedder.",
+    )
 
 
 class LLMSettings(BaseModel):

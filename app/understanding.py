@@ -52,7 +52,7 @@ COVERAGE_CUES = re.compile(
     r"meet(?:s)? (?:the )?criteria|reimburs|prior auth|pay for|reauthori",
     re.I,
 )
-INFO_CUES = re.compile(r"^\s*(what|when|how|which|why|who|list|describe|explain|outline)\b", re.I)
+INFO_CUES = re.compile(r"^\s*(?:(?:at|in|for|by|from|to|with|under)\s+)?(what|when|how|which|why|who|list|describe|explain|outline)\b", re.I)
 
 
 @dataclass

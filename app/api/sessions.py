@@ -60,11 +60,10 @@ class SessionStore:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10)
 
-    def create(self, owner: str) -> Session:
+    def new(self, owner: str) -> Session:
+        """A fresh session (stored on its first :meth:`save`, i.e. once its first turn is answered)."""
         now = self.clock()
-        session = Session(secrets.token_urlsafe(16), owner, now, now)
-        self.save(session)
-        return session
+        return Session(secrets.token_urlsafe(16), owner, now, now)
 
     def get(self, session_id: str, owner: str) -> Session:
         self.purge()

@@ -1,0 +1,79 @@
+"""A chat turn: read the message against the session's conversation, ask the engine the
+resolved question with the accumulated patient facts, store the turn, record it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Iterator
+
+from app.api.access import Principal
+from app.api.audit import Recorder
+from app.api.conversation import Conversation, follow
+from app.api.logs import emit
+from app.api.models import ChatRequest, ChatResponse
+from app.api.runtime import Runtime
+from app.api.sessions import Session, SessionStore
+from app.errors import AppError
+
+MAX_TURNS_KEPT = 50
+
+
+@dataclass
+class PendingTurn:
+    session: Session
+    conversation: Conversation
+    message_chars: int
+
+    @property
+    def question(self) -> str:
+        return self.conversation.question or ""
+
+    @property
+    def patient(self) -> str | None:
+        return self.conversation.patient_text
+
+
+class Chats:
+    def __init__(self, store: SessionStore, runtime: Runtime, recorder: Recorder):
+        self.store = store
+        self.runtime = runtime
+        self.recorder = recorder
+
+    def begin(self, who: Principal, body: ChatRequest) -> PendingTurn:
+        session = self.store.get(body.session_id, who.name) if body.session_id else self.store.new(who.name)
+        return PendingTurn(session, follow(session.conversation, body.message, body.patient), len(body.message))
+
+    def finish(self, who: Principal, turn: PendingTurn, answer) -> ChatResponse:
+        session = turn.session
+        session.conversation = turn.conversation
+        session.turns = (session.turns + [{"message_chars": turn.message_chars, "question": turn.question,
+                                           "verdict": answer.verdict, "at": self.store.clock()}])[-MAX_TURNS_KEPT:]
+        self.store.save(session)
+        self.recorder.answered(who, "chat", turn.question, turn.patient, answer, session_id=session.id)
+        return ChatResponse(session_id=session.id, question=turn.question, patient=turn.patient, answer=answer)
+
+    def answer(self, who: Principal, body: ChatRequest) -> ChatResponse:
+        turn = self.begin(who, body)
+        return self.finish(who, turn, self.runtime.ask(turn.question, turn.patient))
+
+    def events(self, who: Principal, turn: PendingTurn) -> Iterator[str]:
+        """Server-Sent Events: ``retrieving``, ``composing``, then ``answer`` (or ``error``)."""
+        yield sse("retrieving", {"session_id": turn.session.id, "question": turn.question})
+        try:
+            answer = self.runtime.ask(turn.question, turn.patient)
+            yield sse("composing", {"passages": len(answer.retrieved), "retrieval_ms": answer.timings_ms.get("retrieval")})
+            response = self.finish(who, turn, answer)
+        except AppError as exc:
+            yield sse("error", exc.body())
+            return
+        except Exception:  # the stream has started: report in-band, log the cause
+            emit("stream_failed", logging.ERROR, exc_info=True)
+            yield sse("error", {"error": {"code": "internal_error", "message": "the answer could not be produced"}})
+            return
+        yield sse("answer", response.model_dump(mode="json"))
+
+
+def sse(event: str, data: dict) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"

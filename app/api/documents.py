@@ -1,0 +1,120 @@
+"""Routes for documents: list and show what the index holds; maintainers upload (PDF, Markdown,
+HTML, text) and delete uploaded documents. This is the one place in ``app/`` that calls
+``ingest/``, as any client would: an upload is checked, parsed, placed in the uploads folder and
+synced incrementally; then the service swaps in an engine over the new index generation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+
+from app.api.access import Principal, caller, maintainer
+from app.api.models import DeleteResult, DocumentDetail, DocumentList, DocumentSummary, Section, UploadResult
+from app.api.uploads import check_bytes, safe_name
+from app.errors import AppError, DocumentError, NotFound
+from ingest.loaders import load_document
+from ingest.sync import SyncReport, sync
+
+router = APIRouter(tags=["documents"])
+
+
+class Conflict(AppError):
+    status, code = 409, "conflict"
+
+
+@router.get("/v1/documents", response_model=DocumentList, summary="The documents the index holds")
+def list_documents(request: Request, who: Principal = Depends(caller)) -> DocumentList:
+    state = request.app.state
+    documents = state.runtime.current().index.documents
+    items = [_summary(doc_id, entry, state.uploads.root) for doc_id, entry in sorted(documents.items())]
+    return DocumentList(count=len(items), documents=items)
+
+
+@router.get("/v1/documents/{document_id:path}", response_model=DocumentDetail, summary="One document and its sections")
+def get_document(document_id: str, request: Request, who: Principal = Depends(caller)) -> DocumentDetail:
+    return _detail(request, document_id)
+
+
+@router.post("/v1/documents", status_code=201, response_model=UploadResult,
+             summary="Upload a document (maintainer): checked, then ingested incrementally")
+def upload_document(request: Request, file: UploadFile = File(..., description="PDF, Markdown, HTML or text"),
+                    who: Principal = Depends(maintainer)) -> UploadResult:
+    state = request.app.state
+    settings = state.settings
+    max_bytes = int(min(settings.api.max_upload_mb, settings.ingest.max_file_mb) * 1_000_000)
+    data = file.file.read(max_bytes + 1)
+    name = safe_name(file.filename)
+    try:
+        check_bytes(name, data, max_bytes)
+        load_document(Path(name), max_bytes=max_bytes, data=data)  # corrupt, encrypted, image-only → refused here
+    except DocumentError as exc:
+        state.recorder.rejected(who, exc.code, len(data))
+        raise
+    document_id = Path(name).stem
+    with state.runtime.writing:
+        with state.uploads.placed(name, data) as path:
+            report = _sync(request)
+            failure = next((reason for failed, reason in report.failed if Path(failed).name == path.name), None)
+            if failure:
+                raise Conflict(failure) if "already" in failure else DocumentError(failure)
+        state.runtime.reload()
+    state.recorder.documents_changed(who, "upload", document_id, _outcome(report))
+    outcome = "added" if document_id in report.added else "updated" if document_id in report.updated else "unchanged"
+    return UploadResult(outcome=outcome, document=_detail(request, document_id))
+
+
+@router.delete("/v1/documents/{document_id:path}", response_model=DeleteResult,
+               summary="Delete an uploaded document (maintainer)")
+def delete_document(document_id: str, request: Request, who: Principal = Depends(maintainer)) -> DeleteResult:
+    state = request.app.state
+    with state.runtime.writing:
+        engine = state.runtime.engine
+        entry = engine.index.documents.get(document_id) if engine else None
+        if state.uploads.find(document_id) is None:
+            if entry is None:
+                raise NotFound(f"no document {document_id!r}")
+            raise Conflict(f"{document_id!r} was ingested from {entry.get('root')}, not uploaded: remove the file "
+                           "there and run `criterion ingest` on that folder", code="not_uploaded")
+        state.uploads.remove(document_id)
+        report = _sync(request)
+        state.runtime.reload()
+    state.recorder.documents_changed(who, "delete", document_id, _outcome(report))
+    return DeleteResult(document_id=document_id, removed=document_id in report.removed or entry is None)
+
+
+def _sync(request: Request) -> SyncReport:
+    state = request.app.state
+    return sync([state.uploads.path], state.settings, embeddings=state.runtime.embeddings)
+
+
+def _outcome(report: SyncReport) -> dict[str, list]:
+    return {"added": report.added, "updated": report.updated, "removed": report.removed,
+            "failed": [Path(p).name for p, _ in report.failed]}
+
+
+def _summary(doc_id: str, entry: dict, uploads_root: str) -> DocumentSummary:
+    return DocumentSummary(id=doc_id, title=entry.get("title", doc_id), issuer=entry.get("issuer", ""),
+                           doc_type=entry.get("doc_type", ""), effective_date=entry.get("effective_date", ""),
+                           status=entry.get("status", ""), chunks=len(entry.get("chunk_ids", [])),
+                           uploaded=entry.get("root") == uploads_root)
+
+
+def _detail(request: Request, document_id: str) -> DocumentDetail:
+    state = request.app.state
+    index = state.runtime.current().index
+    entry = index.documents.get(document_id)
+    if entry is None:
+        raise NotFound(f"no document {document_id!r}; GET /v1/documents lists them", code="document_not_found")
+    sections: dict[str, Section] = {}
+    for chunk_id in index.document_chunks.get(document_id, []):
+        chunk = index.chunks[chunk_id]
+        section = sections.setdefault(chunk.section, Section(name=chunk.section, chunks=0))
+        section.chunks += 1
+        if chunk.page_start is not None:
+            pages = range(chunk.page_start, (chunk.page_end or chunk.page_start) + 1)
+            section.pages = sorted(set(section.pages) | set(pages))
+    summary = _summary(document_id, entry, state.uploads.root)
+    return DocumentDetail(**summary.model_dump(), source=entry.get("source", ""),
+                          last_reviewed=entry.get("last_reviewed", ""), pages=entry.get("pages", 0),
+                          sha256=entry.get("sha256", ""), sections=list(sections.values()))

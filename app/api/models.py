@@ -1,0 +1,179 @@
+"""Request and response bodies of the HTTP API. Requests carry their constraints, so bad input is
+a 422 in the one error shape with a readable message."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.schemas import Answer
+
+QUESTION_MAX = 4000
+PATIENT_MAX = 20000
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. 'rate_limited'.")
+    message: str = Field(description="What went wrong and what to do about it.")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    document_ids: list[str] | None = Field(None, max_length=200, description="Only these documents.")
+    doc_type: str | list[str] | None = Field(None, description="'policy', 'guideline', …")
+    issuer: str | list[str] | None = None
+    status: str | list[str] | None = Field(None, description="'current' or 'superseded'.")
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=QUESTION_MAX, description="The question, in free text.")
+    patient: str | None = Field(None, max_length=PATIENT_MAX, description="Free-text patient context.")
+    filters: Filters | None = None
+    k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve.")
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str | None = Field(None, min_length=1, max_length=64, description="Omit to start a conversation.")
+    message: str = Field(min_length=1, max_length=QUESTION_MAX,
+                         description="A question, or a follow-up such as 'what about for CIDP?'.")
+    patient: str | None = Field(None, max_length=PATIENT_MAX, description="Patient facts to add to the conversation.")
+
+
+class ChatResponse(BaseModel):
+    session_id: str
+    question: str = Field(description="The question as resolved against the conversation, as asked of the engine.")
+    patient: str | None = Field(description="The patient facts accumulated so far, as handed to the engine.")
+    answer: Answer
+
+
+class Turn(BaseModel):
+    message_chars: int
+    question: str
+    verdict: str
+    at: float
+
+
+class SessionView(BaseModel):
+    session_id: str
+    question: str | None
+    patient: list[str]
+    turns: list[Turn]
+    expires_at: float = Field(description="Unix time after which the session is gone unless used again.")
+
+
+class DocumentSummary(BaseModel):
+    id: str
+    title: str
+    issuer: str = ""
+    doc_type: str = ""
+    effective_date: str = ""
+    status: str = ""
+    chunks: int
+    uploaded: bool = Field(description="True when it came through POST /v1/documents (and can be deleted there).")
+
+
+class Section(BaseModel):
+    name: str
+    chunks: int
+    pages: list[int] = Field(default_factory=list)
+
+
+class DocumentDetail(DocumentSummary):
+    source: str = ""
+    last_reviewed: str = ""
+    pages: int = 0
+    sha256: str = ""
+    sections: list[Section]
+
+
+class DocumentList(BaseModel):
+    count: int
+    documents: list[DocumentSummary]
+
+
+class UploadResult(BaseModel):
+    outcome: Literal["added", "updated", "unchanged"]
+    document: DocumentDetail
+
+
+class DeleteResult(BaseModel):
+    document_id: str
+    removed: bool
+
+
+# ----------------------------------------------------------------- OpenAI-compatible
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return " ".join(p.text for p in self.content if p.type == "text" and p.text)
+        return self.content or ""
+
+
+class CompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # temperature, max_tokens, … are accepted and ignored
+
+    model: str = Field("criterion", max_length=100)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+    stream: bool = False
+
+
+class CompletionMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class CompletionChoice(BaseModel):
+    index: int = 0
+    message: CompletionMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class Completion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    usage: Usage
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "criterion"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]

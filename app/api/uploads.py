@@ -1,0 +1,146 @@
+"""Uploaded files: checked by their bytes (not their name), stored under a sanitised name in
+``<data_dir>/uploads`` (the client's filename is never used as a path), written atomically.
+
+The folder is the source of truth for uploaded documents: a document's id is its file's stem,
+and syncing the folder adds, updates and removes them like any other ingested folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import unicodedata
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from app.errors import EmptyDocument, FileTooLarge, UnreadableDocument, UnsupportedFileType
+
+TEXT_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".txt")
+SUFFIXES = (".pdf", *TEXT_SUFFIXES)
+EXECUTABLES = (
+    (b"\x7fELF", "an ELF executable"),
+    (b"MZ", "a Windows executable (MZ header)"),
+    (b"\xcf\xfa\xed\xfe", "a Mach-O executable"),
+    (b"\xce\xfa\xed\xfe", "a Mach-O executable"),
+    (b"\xfe\xed\xfa\xce", "a Mach-O executable"),
+    (b"\xfe\xed\xfa\xcf", "a Mach-O executable"),
+    (b"\xca\xfe\xba\xbe", "a Mach-O universal binary or Java class file"),
+    (b"\x00asm", "a WebAssembly module"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+PARTIAL = ".part"
+
+
+def safe_name(filename: str | None) -> str:
+    """``'../../etc/Passwd Policy v2.PDF'`` → ``'passwd-policy-v2.pdf'``: no directories, no dots
+    in the stem, only ``[a-z0-9_-]``; the suffix lower-cased."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", filename or ""))[-1].strip()
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or not stem:
+        stem, suffix = base, ""
+    suffix = f".{suffix.lower()}" if re.fullmatch(r"[A-Za-z0-9]{1,10}", suffix) else ""
+    stem = re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-_")[:80].strip("-_")
+    return (stem or "upload") + suffix
+
+
+def check_bytes(name: str, data: bytes, max_bytes: int) -> None:
+    """Refuse by content: empty, too large, an executable or archive under any name, a ``.pdf``
+    that is not a PDF, text that is not UTF-8. Raises a named ``DocumentError`` with the reason."""
+    suffix = Path(name).suffix
+    if suffix not in SUFFIXES:
+        raise UnsupportedFileType(f"{name}: unsupported file type {suffix or '(none)'!r}; "
+                                  f"upload one of {', '.join(SUFFIXES)}")
+    if not data:
+        raise EmptyDocument(f"{name}: the file is empty (0 bytes)")
+    if len(data) > max_bytes:
+        raise FileTooLarge(f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB upload limit")
+    for magic, what in EXECUTABLES:
+        if data.startswith(magic):
+            raise UnsupportedFileType(f"{name}: the content is {what}, not a document")
+    if suffix == ".pdf":
+        if b"%PDF-" not in data[:1024]:
+            raise UnsupportedFileType(f"{name}: not a PDF (no %PDF- header)")
+        return
+    if data.lstrip()[:5] == b"%PDF-":
+        raise UnsupportedFileType(f"{name}: a PDF named {suffix}; upload it as .pdf")
+    if b"\x00" in data[:8192]:
+        raise UnreadableDocument(f"{name}: binary content, not text (NUL bytes found)")
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableDocument(f"{name}: not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                                 f"{exc.start}); re-save it as UTF-8") from None
+
+
+class UploadFolder:
+    def __init__(self, path: Path):
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def root(self) -> str:
+        """The folder as the index records a document's root."""
+        return str(self.path.resolve())
+
+    def find(self, document_id: str) -> Path | None:
+        if "/" in document_id or document_id.startswith("."):
+            return None
+        return next((p for p in self.path.iterdir() if p.is_file() and p.stem == document_id
+                     and p.suffix in SUFFIXES and not p.name.startswith(".")), None)
+
+    def clean_partials(self) -> None:
+        """Remove half-written files left by a process killed mid-upload (they are hidden, so a
+        sync never reads them)."""
+        for stray in self.path.glob(f".*{PARTIAL}"):
+            stray.unlink(missing_ok=True)
+
+    @contextmanager
+    def placed(self, name: str, data: bytes) -> Iterator[Path]:
+        """Put ``data`` at ``name`` (replacing a file with the same stem) for the ``with`` body;
+        if the body raises, put back what was there before."""
+        final = self.path / name
+        stem = final.stem
+        previous = [(p, p.read_bytes()) for p in self.path.iterdir()
+                    if p.is_file() and p.stem == stem and not p.name.startswith(".")]
+        for p, _ in previous:
+            if p != final:
+                p.unlink()
+        self._write(final, data)
+        try:
+            yield final
+        except BaseException:
+            final.unlink(missing_ok=True)
+            for p, old in previous:
+                self._write(p, old)
+            raise
+
+    def remove(self, document_id: str) -> bool:
+        path = self.find(document_id)
+        if path is None:
+            return False
+        path.unlink()
+        _fsync_dir(self.path)
+        return True
+
+    def _write(self, final: Path, data: bytes) -> None:
+        partial = self.path / f".{final.name}.{secrets.token_hex(4)}{PARTIAL}"
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(partial, final)
+        finally:
+            partial.unlink(missing_ok=True)
+        _fsync_dir(self.path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
