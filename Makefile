@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: help install run ingest test lint eval bench clean
+.PHONY: help install run ingest test lint eval bench clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -30,7 +30,12 @@ ingest: install ## index the bundled corpus into ./data/index (incremental)
 run: ingest ## install, index the bundled corpus, serve on http://127.0.0.1:8000
 	CRITERION_API__AUTH=$${CRITERION_API__AUTH:-off} $(BIN)/criterion serve
 
-test: install ## install if needed, run every test (slow and integration ones included)
+browser: ## Debian's headless Chromium for the browser test (skipped by that test when missing)
+	@command -v chromium >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+		echo "chromium not installed: the browser test will be skipped"; }
+
+test: install browser ## install if needed, run every test (slow and integration ones included) and the eval gate
 	$(BIN)/python -m pytest -q
 
 lint: install ## static checks

@@ -61,6 +61,10 @@ class IngestSettings(BaseModel):
         default_factory=lambda: [".pdf", ".md", ".markdown", ".html", ".htm", ".txt"],
         description="File types ingested; other files are skipped with a warning.",
     )
+    exclude: list[str] = Field(
+        default_factory=lambda: ["README.md", "SOURCE.md", "CONTRIBUTING.md", "CHANGELOG.md"],
+        description="File names (glob patterns) that document a folder rather than hold guidance; skipped.",
+    )
 
 
 class RetrievalSettings(BaseModel):

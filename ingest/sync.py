@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from fnmatch import fnmatch
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +63,8 @@ class SourceFile:
     document_id: str
 
 
-def discover(paths: list[Path], extensions: list[str], report: SyncReport) -> tuple[list[SourceFile], set[str]]:
+def discover(paths: list[Path], extensions: list[str], report: SyncReport,
+             exclude: list[str] = ()) -> tuple[list[SourceFile], set[str]]:
     """Files to ingest, and the roots being synced (folders whose vanished files are removed)."""
     found: list[SourceFile] = []
     roots: set[str] = set()
@@ -81,6 +83,9 @@ def discover(paths: list[Path], extensions: list[str], report: SyncReport) -> tu
         for file in candidates:
             rel = file.relative_to(root)
             if any(part.startswith(".") for part in rel.parts):
+                continue
+            if any(fnmatch(file.name, pattern) for pattern in exclude):
+                report.skipped.append((str(file), "excluded by ingest.exclude"))
                 continue
             if file.suffix.lower() not in exts:
                 report.skipped.append((str(file), f"unsupported file type {file.suffix or '(none)'!r}"))
@@ -109,7 +114,7 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
             index_dir, stamp=stamp, collection=settings.chroma.collection, rebuild=rebuild,
             vector_store_factory=lambda name: make_vector_store(settings, embeddings, client, stamp=stamp, collection=name),
         )
-        files, roots = discover(paths, settings.ingest.extensions, report)
+        files, roots = discover(paths, settings.ingest.extensions, report, settings.ingest.exclude)
         documents = writer.documents
         count = make_token_counter(settings)
         fresh: dict[str, list[Chunk]] = {}

@@ -51,7 +51,7 @@ class ObservedRequests:
         try:
             await self.app(scope, receive, watched)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = getattr(scope.get("route"), "path", None) or scope.get("root_path") or "unmatched"
             elapsed = time.perf_counter() - started
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
             self.metrics.latency.labels(route).observe(elapsed)

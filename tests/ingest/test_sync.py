@@ -78,11 +78,12 @@ def test_bad_files_are_reported_and_the_rest_indexed(tmp_path, fake_settings):
     (corpus / "latin1.txt").write_bytes("r\xe9sum\xe9".encode("latin-1"))
     (corpus / "notes.docx").write_bytes(b"PK\x03\x04")
     (corpus / "good.txt").write_text("CPAP is covered for AHI of 15 or more.")
+    (corpus / "README.md").write_text("# About this folder\n\nNot guidance.")
     report = sync([corpus], fake_settings)
     failed = {Path(p).name: reason for p, reason in report.failed}
     assert set(failed) == {"corrupt.pdf", "empty.pdf", "binary.md", "latin1.txt"}
     assert "UTF-8" in failed["latin1.txt"] and "binary" in failed["binary.md"]
-    assert [Path(p).name for p, _ in report.skipped] == ["notes.docx"]
+    assert sorted(Path(p).name for p, _ in report.skipped) == ["README.md", "notes.docx"]
     assert report.added == ["good"] and report.unchanged == ["policies/ivig"]
     index = open_index(fake_settings.index_path, stamp=embedder_stamp(fake_settings))
     assert set(index.documents) == {"policies/ivig", "good"}
