@@ -1,0 +1,145 @@
+"""Documents over HTTP: list and show; a maintainer uploads (checked by content, stored under a
+sanitised name, ingested incrementally, answered from at once) and deletes. Bad uploads get a 4xx
+with the reason and leave the index answering exactly as before."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.service import create_app
+from pdfs import encrypt_pdf, make_pdf
+from service_kit import CPAP, SEED, SEED_PATIENT, bearer
+
+M = bearer("maintainer")
+KNEE = b"""---
+title: Knee arthroscopy
+doc_type: policy
+---
+# Knee arthroscopy
+
+## Policy
+
+Arthroscopic debridement of the knee is not covered for osteoarthritis of the knee.
+"""
+KNEE_Q = "Is arthroscopic debridement covered for knee osteoarthritis?"
+
+
+def snapshot(client) -> dict:
+    """What a user can observe of the index: its documents, its generation, and two answers."""
+    ask = lambda q, p=None: {k: v for k, v in client.post("/v1/ask", json={"question": q, "patient": p},
+                                                          headers=M).json().items() if k != "timings_ms"}
+    return {"documents": client.get("/v1/documents", headers=M).json(),
+            "generation": client.get("/readyz").json()["generation"],
+            "seed": ask(SEED, SEED_PATIENT), "cpap": ask(CPAP)}
+
+
+def test_list_and_show_documents(client):
+    listing = client.get("/v1/documents", headers=bearer("clinician")).json()
+    assert listing["count"] == 2
+    assert [d["id"] for d in listing["documents"]] == ["policies/immune-globulin", "policies/pap"]
+    ivig = listing["documents"][0]
+    assert ivig == {"id": "policies/immune-globulin", "title": "Immune globulin", "issuer": "Test plan",
+                    "doc_type": "policy", "effective_date": "2026-01-01", "status": "current", "chunks": 3,
+                    "uploaded": False}
+    detail = client.get("/v1/documents/policies/immune-globulin", headers=bearer("clinician")).json()
+    assert [s["name"] for s in detail["sections"]] == [
+        "Immune globulin > Myasthenia gravis: acute exacerbation", "Immune globulin > Myasthenia gravis: maintenance",
+        "Immune globulin > CIDP"]
+
+
+def test_upload_is_ingested_and_answered_from(client, settings):
+    r = client.post("/v1/documents", files={"file": ("../../etc/Knee Arthroscopy.MD", KNEE, "text/markdown")}, headers=M)
+    assert r.status_code == 201, r.text
+    assert r.json()["outcome"] == "added"
+    doc = r.json()["document"]
+    assert doc["id"] == "knee-arthroscopy" and doc["title"] == "Knee arthroscopy" and doc["uploaded"] is True
+    assert [p.name for p in (settings.data_dir / "uploads").iterdir()] == ["knee-arthroscopy.md"]
+    assert client.get("/readyz").json()["documents"] == 3
+    answer = client.post("/v1/ask", json={"question": KNEE_Q}, headers=M).json()
+    assert answer["citations"][0]["document_id"] == "knee-arthroscopy"
+
+    again = client.post("/v1/documents", files={"file": ("knee-arthroscopy.md", KNEE)}, headers=M)
+    assert again.status_code == 201 and again.json()["outcome"] == "unchanged"
+    edited = client.post("/v1/documents", files={"file": ("knee-arthroscopy.md", KNEE + b"\nLavage is not covered.\n")},
+                         headers=M)
+    assert edited.json()["outcome"] == "updated"
+
+
+def test_upload_a_pdf(client):
+    pdf = make_pdf([["Hyperbaric oxygen therapy", "Policy", "Hyperbaric oxygen is covered for diabetic foot ulcers of Wagner grade 3 or higher."]],
+                   title="Hyperbaric oxygen")
+    r = client.post("/v1/documents", files={"file": ("hbot.pdf", pdf, "application/pdf")}, headers=M)
+    assert r.status_code == 201, r.text
+    assert r.json()["document"]["pages"] == 1 and r.json()["document"]["sections"][0]["pages"] == [1]
+    answer = client.post("/v1/ask", json={"question": "Is hyperbaric oxygen covered for diabetic foot ulcers?"}, headers=M)
+    assert answer.json()["citations"][0]["document_id"] == "hbot"
+
+
+BAD_UPLOADS = [
+    ("corrupt.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n garbage \x00\x01\x02 no xref", 422, "unreadable_document", "not a readable PDF"),
+    ("tool.pdf", b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200, 415, "unsupported_file_type", "ELF executable"),
+    ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, 415, "unsupported_file_type", "Windows executable"),
+    ("empty.pdf", b"", 422, "empty_document", "empty (0 bytes)"),
+    ("empty.md", b"", 422, "empty_document", "empty (0 bytes)"),
+    ("notes.txt", "Politique de couverture: ".encode("latin-1") + b"\xe9t\xe9 \xe0 revoir\n", 422, "unreadable_document", "not valid UTF-8"),
+    ("policy.md", make_pdf([["A PDF in disguise"]]), 415, "unsupported_file_type", "a PDF named .md"),
+    ("virus.exe", b"MZ\x90\x00", 415, "unsupported_file_type", "unsupported file type '.exe'"),
+    ("noext", b"# Title\n\ntext\n", 415, "unsupported_file_type", "unsupported file type '(none)'"),
+    ("locked.pdf", encrypt_pdf(make_pdf([["Secret policy text"]]), user_password="pw", owner_password="owner"),
+     422, "encrypted_pdf", "password"),
+    ("scan.pdf", make_pdf([[]]), 422, "unreadable_document", "no extractable text"),
+]
+
+
+@pytest.mark.parametrize("name,data,status,code,reason", BAD_UPLOADS, ids=[b[0] for b in BAD_UPLOADS])
+def test_bad_uploads_get_a_reason_and_change_nothing(client, settings, name, data, status, code, reason):
+    before = snapshot(client)
+    r = client.post("/v1/documents", files={"file": (name, data)}, headers=M)
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] == code and reason in r.json()["error"]["message"]
+    assert snapshot(client) == before
+    assert list((settings.data_dir / "uploads").iterdir()) == []
+
+
+def test_oversized_uploads_are_refused(settings):
+    small = settings.model_copy(update={"api": settings.api.model_copy(update={"max_upload_mb": 0.01})})
+    with TestClient(create_app(small)) as c:
+        before = snapshot(c)
+        just_over = c.post("/v1/documents", files={"file": ("big.md", b"# Big\n\n" + b"word " * 2100)}, headers=M)
+        assert just_over.status_code == 413
+        assert just_over.json()["error"]["code"] == "file_too_large" and "upload limit" in just_over.json()["error"]["message"]
+        far_over = c.post("/v1/documents", files={"file": ("huge.md", b"# Huge\n\n" + b"word " * 40_000)}, headers=M)
+        assert far_over.status_code == 413 and far_over.json()["error"]["code"] == "request_too_large"
+        assert snapshot(c) == before
+
+
+def test_delete_an_uploaded_document(client, settings):
+    client.post("/v1/documents", files={"file": ("knee.md", KNEE)}, headers=M)
+    r = client.delete("/v1/documents/knee", headers=M)
+    assert r.status_code == 200 and r.json() == {"document_id": "knee", "removed": True}
+    assert [d["id"] for d in client.get("/v1/documents", headers=M).json()["documents"]] == [
+        "policies/immune-globulin", "policies/pap"]
+    assert list((settings.data_dir / "uploads").iterdir()) == []
+    answer = client.post("/v1/ask", json={"question": KNEE_Q}, headers=M).json()
+    assert all(c["document_id"] != "knee" for c in answer["citations"])
+    assert client.delete("/v1/documents/knee", headers=M).status_code == 404
+
+
+def test_documents_from_an_ingested_folder_are_not_deleted_through_the_api(client):
+    r = client.delete("/v1/documents/policies/pap", headers=M)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_uploaded"
+    assert "criterion ingest" in r.json()["error"]["message"]
+    assert client.get("/v1/documents/policies/pap", headers=M).status_code == 200
+
+
+def test_the_first_upload_creates_the_index(tmp_path):
+    from service_kit import service_settings
+
+    settings = service_settings(tmp_path / "data")
+    with TestClient(create_app(settings)) as c:
+        assert c.get("/readyz").status_code == 503
+        assert c.post("/v1/ask", json={"question": KNEE_Q}, headers=M).status_code == 503
+        assert c.post("/v1/documents", files={"file": ("knee.md", KNEE)}, headers=M).status_code == 201
+        assert c.get("/readyz").json()["documents"] == 1
+        assert c.post("/v1/ask", json={"question": KNEE_Q}, headers=M).json()["citations"]
