@@ -16,6 +16,12 @@ _CMP = re.compile(
     r"or more|or older|or higher|or greater|or less|or lower|or younger|under|over|above|below)",
     re.I,
 )
+_ABSENCE = re.compile(
+    r"\b(?:has|have|had) no\b|\bno (?:history|evidence|active|untreated|current|known|prior|personal|family|"
+    r"psychotic|contraindication)\b|\bdoes not have\b|\bis not pregnant\b|\bwithout\b|\bnon-?smok|^no\b|"
+    r"\bwill not\b|\bnot be (?:used|combined|given)\b|\bis not (?:used|combined)\b",
+    re.I,
+)
 _NEGATION = re.compile(r"\b(no|not|never|denies|without|none|negative for|has not|have not|hasn't|haven't|did not|didn't)\b", re.I)
 
 
@@ -196,6 +202,8 @@ def _duration(criterion: str, patient: str) -> Evaluation | None:
         n, unit = float(m.group(2)), m.group(3)
     limit = n * _DAYS[unit]
     words = _content(criterion)
+    if re.search(r"symptom|pain|pattern|headache", low):
+        words = words | stems("pain symptoms headache")
     found = []
     for clause in re.split(r"[.;\n]", patient.lower()):
         for d in re.finditer(_SPAN, clause):
@@ -203,12 +211,33 @@ def _duration(criterion: str, patient: str) -> Evaluation | None:
     if not found:
         return None
     best = max(found, key=lambda x: x[0])
-    if best[0] == 0 and len(found) > 1:
-        return None
+    if best[0] == 0:
+        return None  # no duration in the record is about what the criterion times
     value = best[1]
     ok = value >= limit if op == ">=" else value <= limit
     return Evaluation("met" if ok else "not_met",
                       f"{value / 7:g} weeks documented vs {'at least' if op == '>=' else 'at most'} {limit / 7:g} weeks")
+
+
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _count_tried(criterion: str, patient: str) -> Evaluation | None:
+    """'at least 2 nonsteroidal immunosuppressants (for example azathioprine, mycophenolate, ...)':
+    count the listed examples the record names."""
+    m = re.search(r"at least (\d+|one|two|three|four|five) ([a-z][a-z\- ]{3,60}?)\s*\((?:for example|e\.g\.,?|such as)?\s*([^)]*)\)",
+                  criterion, re.I)
+    if not m:
+        return None
+    need = int(m.group(1)) if m.group(1).isdigit() else _NUMBER_WORDS[m.group(1).lower()]
+    examples = [e.strip() for e in re.split(r",|\bor\b|\band\b", m.group(3)) if len(e.strip()) > 3]
+    low = patient.lower()
+    named = [e for e in examples if e.lower().split()[0] in low]
+    if not named:
+        return None
+    ok = len(named) >= need
+    return Evaluation("met" if ok else "not_met",
+                      f"{len(named)} of the required {need} {m.group(2).strip()} documented ({', '.join(named)})")
 
 
 def _content(text: str) -> frozenset[str]:
@@ -240,17 +269,20 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen) -> Evaluation:
     duration = _duration(line.text, facts.text)
     if duration is not None:
         return duration
+    counted = _count_tried(line.text, facts.text)
+    if counted is not None:
+        return counted
     words = _content(line.text)
     if not words:
         return Evaluation("not_applicable")
     present = words & stems(facts.text)
     share = len(present) / len(words)
     negated = _negated_in(facts.text, words)
-    if _NEGATION.search(line.text):
+    if _ABSENCE.search(line.text):
         # a criterion that requires an absence ("no psychotic features", "no history of seizures")
         if negated:
             return Evaluation("met", "the record documents the absence")
-        if share >= 0.5 and _affirmed_in(facts.text, words):
+        if share >= 0.5 and _affirmed_in(facts.text, words) and not re.search(r"\bor (?:has|is|had)\b", line.text):
             return Evaluation("not_met", "the record documents what the criterion excludes: " + ", ".join(sorted(present)[:4]))
         return Evaluation("not_documented", "the record does not say")
     if negated:

@@ -39,6 +39,17 @@ class Decision:
     primary_document: str | None = None
     indication: str | None = None
 
+    def cited_chunks(self) -> list:
+        """Chunks the decision quotes (the indication's whole section, the exclusion it applied):
+        retrieved by section expansion, so they are part of what the answer may cite."""
+        seen, out = set(), []
+        sentences = list(self.deciding) + [s for _, _, s in self.criteria if s is not None]
+        for s in sentences:
+            if s.chunk.chunk_id not in seen:
+                seen.add(s.chunk.chunk_id)
+                out.append(s.chunk)
+        return out
+
 
 def topic_coverage(frame: Frame, hits: list[Hit], index: Index) -> float:
     """IDF-weighted share of the question's topic words found in the top passages; a word the
@@ -116,9 +127,12 @@ def _indication(frame: Frame, index: Index, document_id: str):
 
 
 def _sentence_for(text: str, chunks) -> Sentence | None:
+    """The quotable sentence of a criterion line (its first sentence, located in a chunk)."""
+    key = re.sub(r"\s+", " ", text.strip())[:30]
     for chunk in chunks:
         for s in split_chunk(chunk):
-            if text.startswith(s.text[:40]) or s.text.startswith(text[:40]):
+            candidate = re.sub(r"\s+", " ", s.text)
+            if candidate.startswith(key) or key.startswith(candidate[:30]):
                 return s
     return None
 
@@ -181,6 +195,27 @@ def _interval_exclusion(low: str, frame: Frame) -> bool | None:
     return frame.regimen.interval_days < limit
 
 
+def _other_value(low: str, frame: Frame) -> bool:
+    """True when the statement lists values of a quantity the patient has, and not the patient's."""
+    from app.understanding import QUANTITIES
+
+    text = roman_to_digits(low)
+    for name, label in QUANTITIES.items():
+        value = frame.facts.numbers.get(name)
+        if value is None:
+            continue
+        m = re.search(rf"(?<![a-z])(?:{label})(?![a-z])", text)
+        if not m:
+            continue
+        window = text[m.end(): m.end() + 40]
+        if re.search(r"≥|≤|<|>|at least|more than|less than|or (?:more|higher|less|lower)", window):
+            continue
+        listed = [float(x) for x in re.findall(r"(?:grade |class |stage )?(\d+(?:\.\d+)?)", window)]
+        if listed and value not in listed:
+            return True
+    return False
+
+
 def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | None:
     """An exclusion, limitation or experimental statement of the policy that the request hits:
     its specific words (beyond the policy's own subject) must appear, affirmed, in the question or
@@ -188,7 +223,8 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
     statement about maintenance or schedules needs an ongoing regimen; one about continuation
     needs a continuation request."""
     title_words = stems(expand(index.documents.get(document_id, {}).get("title", "")))
-    asked = _affirmed_words(f"{frame.question}\n{frame.facts.text}")
+    asked_text = f"{frame.question}\n{frame.facts.text}".lower()
+    asked = _affirmed_words(asked_text)
     continuation = bool(_CONTINUATION.search(frame.question))
     best, best_score = None, 0.0
     for section, chunks in _document_sections(index, document_id).items():
@@ -199,9 +235,13 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
                 if s.stance not in NEGATIVE:
                     continue
                 low = s.text.lower()
-                if re.search(r"\b(except|unless|before|without|until|at least|lack|absence)\b", low) \
-                        or len(s.text.split()) < 6:
-                    continue  # restates a criterion (checked fact by fact), not an exclusion
+                if re.search(r"\b(unless|before|without|until|at least|lack|absence|outside|other than|"
+                             r"instead of|in place of)\b", low) or len(s.text.split()) < 6 or s.text[0].islower():
+                    continue  # restates a criterion (checked fact by fact), or a fragment of a sentence
+                if re.match(r"(under|for|in) medicare\b", low) and "medicare" not in asked_text:
+                    continue  # a payer-specific rule for a patient not said to be on that plan
+                if _other_value(low, frame):
+                    continue  # names values of a quantity ("Wagner grade I or II") the patient does not have
                 if low.startswith("continuation") and not continuation:
                     continue
                 numeric = _numeric(roman_to_digits(s.text), frame.facts)
@@ -246,25 +286,41 @@ def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool,
         if best < min_similarity - 0.07 or (best < min_similarity and coverage < 0.6):
             return Decision("cannot_answer", "not_in_corpus")
 
-    if frame.kind == "coverage":
-        policy = next((h.chunk.document_id for h in hits if h.chunk.doc_type == "policy" and h.chunk.status == "current"), None)
-        if policy is not None:
-            return _coverage(frame, hits, index, policy, has_patient)
+    policy = _primary_policy(frame, hits, index)
+    if frame.kind == "coverage" and policy is not None:
+        return _coverage(frame, hits, index, policy, has_patient)
     top_is_policy = hits[0].chunk.doc_type == "policy"
-    if frame.kind == "clinical" and top_is_policy and (has_patient or frame.regimen.dose or frame.regimen.interval_days):
+    if frame.kind == "clinical" and top_is_policy and policy is not None and (
+            has_patient or frame.regimen.dose or frame.regimen.interval_days):
         # "Can X be given every 8 weeks for this patient?" is a coverage question in a policy's terms
-        policy = next((h.chunk.document_id for h in hits if h.chunk.doc_type == "policy" and h.chunk.status == "current"), None)
-        if policy is not None:
-            return _coverage(frame, hits, index, policy, has_patient)
+        return _coverage(frame, hits, index, policy, has_patient)
     if frame.kind == "informational":
         return Decision("informational", deciding=_best_sentences(frame, hits))
     return _clinical(frame, hits)
+
+
+def _primary_policy(frame: Frame, hits: list[Hit], index: Index) -> str | None:
+    """The current policy the question is about: retrieval rank, plus how well the question's own
+    words (not their synonym expansion) match the policy's title and topics."""
+    qwords = stems(frame.question)
+    best, best_score = None, -1.0
+    for rank, hit in enumerate(hits):
+        c = hit.chunk
+        if c.doc_type != "policy" or c.status != "current":
+            continue
+        meta = index.documents.get(c.document_id, {})
+        label = f"{meta.get('title', c.title)} {' '.join(meta.get('topics', []))}"
+        score = 1.0 / (rank + 1) + 2.0 * overlap(qwords - _GENERIC_STEMS, label)
+        if score > best_score:
+            best, best_score = c.document_id, score
+    return best
 
 
 def _coverage(frame: Frame, hits: list[Hit], index: Index, policy: str, has_patient: bool) -> Decision:
     negative = _negative_match(frame, index, policy)
     found = _indication(frame, index, policy)
     decision = Decision("conditional", primary_document=policy)
+    exception = negative is not None and bool(re.search(r"\bexcept\b", negative.text, re.I))
     if found:
         section, chunks = found
         decision.indication = section
@@ -278,11 +334,12 @@ def _coverage(frame: Frame, hits: list[Hit], index: Index, policy: str, has_pati
             ev = evaluate(item, frame.facts, frame.regimen)
             decision.criteria.append((item, ev, _sentence_for(item.text, chunks)))
     decision.deciding = [s for s in decision.deciding if s]
+    statuses = [ev.status for _, ev, _ in decision.criteria if ev.status != "not_applicable"]
     if negative is not None:
         decision.deciding.insert(0, negative)
-        decision.verdict = "no"
+        # "X is not covered except when ...": the exception's criteria must all be met
+        decision.verdict = "yes" if exception and statuses and all(st == "met" for st in statuses) else "no"
         return decision
-    statuses = [ev.status for _, ev, _ in decision.criteria if ev.status != "not_applicable"]
     if not statuses:
         decision.deciding += _best_sentences(frame, hits, 3, doc=policy)
         decision.verdict = "conditional"

@@ -11,7 +11,7 @@ from app.citations import verify
 from app.decision import decide
 from app.errors import BadRequest
 from app.index import Index, open_index
-from app.retrieval import Retriever
+from app.retrieval import Hit, Retriever
 from app.schemas import Answer
 from app.settings import Settings
 from app.understanding import understand
@@ -60,6 +60,8 @@ class Engine:
         timings["retrieval"] = (t1 - t0) * 1000
         min_sim = None if self.settings.embedding.backend == "fake" else self.settings.retrieval.min_similarity
         decision = decide(frame, hits, self.index, has_patient=bool(patient and patient.strip()), min_similarity=min_sim)
+        known = {h.chunk.chunk_id for h in hits}
+        hits = hits + [Hit(chunk, 0.0) for chunk in decision.cited_chunks() if chunk.chunk_id not in known]
         answer = compose(question, frame, decision, hits)
         if self.composer is not None and decision.verdict != "cannot_answer":
             answer = self.composer.compose(question, patient, hits, fallback=answer)

@@ -21,7 +21,7 @@ _CUES: list[tuple[str, re.Pattern]] = [
                                 r"do(?:es)? not address|not addressed|no recommendation|not enough evidence|"
                                 r"insufficient to assess|uncertain", re.I)),
     ("against", re.compile(r"recommends? against|suggests? against|recommendation against|should not|is not recommended|are not recommended|not recommended|"
-                           r"\bdo not\b|\bavoid|\[grade d\]|grade d\b|no (?:added |additional )?benefit|not indicated|"
+                           r"\bdo not\b|\bavoid\b|\[grade d\]|grade d\b|no (?:added |additional )?benefit|not indicated|"
                            r"contraindicated|not better|no better", re.I)),
     ("individual", re.compile(r"grade c\b|\[grade c\]|individual decision|selectively offer|individuali[sz]ed", re.I)),
     ("covered", re.compile(r"medically necessary|\bis covered\b|\bare covered\b|covered (?:for|when)|is a benefit", re.I)),

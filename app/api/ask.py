@@ -12,9 +12,12 @@ from app.schemas import Answer
 
 router = APIRouter(tags=["questions"])
 
+SSE_EVENT = {"type": "object", "required": ["event", "data"], "properties": {
+    "event": {"type": "string", "enum": ["retrieving", "composing", "answer", "error"]},
+    "data": {"type": "string", "description": "JSON: for `answer` a ChatResponse, for `error` an ErrorBody."}}}
 SSE_RESPONSE = {200: {"description": "Server-Sent Events: `retrieving`, `composing`, then `answer` "
                                      "(its data is a ChatResponse) or `error`.",
-                      "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+                      "content": {"text/event-stream": {"schema": SSE_EVENT}}}}
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -27,7 +30,8 @@ def ask(body: AskRequest, request: Request, who: Principal = Depends(caller)) ->
     return answer
 
 
-@router.post("/v1/chat", response_model=ChatResponse, responses={200: {"content": {"text/event-stream": {}}}},
+@router.post("/v1/chat", response_model=ChatResponse,
+             responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}}},
              summary="One turn of a conversation; follow-ups are resolved against it")
 def chat(body: ChatRequest, request: Request, who: Principal = Depends(caller)):
     chats = request.app.state.chats

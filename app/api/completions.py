@@ -27,6 +27,8 @@ router = APIRouter(tags=["OpenAI-compatible"])
 MODEL = "criterion"
 CREATED = 1767225600  # 2026-01-01, a fixed "created" for the model card
 PATIENT_PREFIX = "patient:"
+CHUNK_EVENT = {"type": "object", "required": ["data"], "properties": {
+    "data": {"type": "string", "description": "A chat.completion.chunk as JSON; the last event is `[DONE]`."}}}
 
 
 class NoQuestion(AppError):
@@ -39,7 +41,7 @@ def models(who: Principal = Depends(caller)) -> ModelList:
 
 
 @router.post("/v1/chat/completions", response_model=Completion,
-             responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+             responses={200: {"content": {"text/event-stream": {"schema": CHUNK_EVENT}}}},
              summary="OpenAI-compatible chat completion (stream true/false)")
 def completions(body: CompletionRequest, request: Request, who: Principal = Depends(caller)):
     if body.model != MODEL:

@@ -1,4 +1,5 @@
-"""The service's first routes: health, readiness, ask, and the one error shape."""
+"""The service's entry point: ``create_app(settings)`` serves health, readiness and ask with the one
+error shape, and refuses configurations that would be unsafe. (tests/service/ covers the rest.)"""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from app.service import create_app
 from ingest.sync import sync
 
 
+def local(settings):
+    """Auth off, which create_app allows on loopback only (``make run``)."""
+    return settings.model_copy(update={"api": settings.api.model_copy(update={"auth": "off"})})
+
+
 @pytest.fixture
 def client(tmp_path, fake_settings):
     corpus = tmp_path / "c"
     corpus.mkdir()
     (corpus / "pap.md").write_text("# PAP\n\n## Policy\n\nCPAP is covered for obstructive sleep apnea with AHI of 15 or more.\n")
     sync([corpus], fake_settings)
-    with TestClient(create_app(fake_settings)) as c:
+    with TestClient(create_app(local(fake_settings))) as c:
         yield c
 
 
@@ -34,12 +40,18 @@ def test_errors_share_one_shape(client):
 
 
 def test_no_index_is_a_clear_503(fake_settings):
-    with TestClient(create_app(fake_settings)) as c:
+    with TestClient(create_app(local(fake_settings))) as c:
         r = c.post("/v1/ask", json={"question": "Is CPAP covered?"})
         assert r.status_code == 503 and "criterion ingest" in r.json()["error"]["message"]
+        assert c.get("/readyz").status_code == 503
 
 
 def test_auth_off_refuses_a_public_interface(fake_settings):
     settings = fake_settings.model_copy(update={"api": fake_settings.api.model_copy(update={"auth": "off", "host": "0.0.0.0"})})
     with pytest.raises(ValueError, match="auth off"):
         create_app(settings)
+
+
+def test_auth_on_without_keys_refuses_to_start(fake_settings):
+    with pytest.raises(ValueError, match="no API keys are configured"):
+        create_app(fake_settings)

@@ -1,0 +1,124 @@
+"""Kill -9 the server while it ingests an upload; restart it: the index answers exactly as before
+the upload, and the upload can simply be sent again."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from service_kit import CPAP, SEED, SEED_PATIENT
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(settings, port: int, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "CRITERION_DATA_DIR": str(settings.data_dir), "CRITERION_EMBEDDING__BACKEND": "fake",
+           "CRITERION_API__AUTH": "off", "CRITERION_API__RATE_LIMIT_PER_MINUTE": "100000"}
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=open(log, "ab"))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not become ready")
+
+
+def observed(url: str) -> dict:
+    ask = lambda q, p=None: {k: v for k, v in httpx.post(f"{url}/v1/ask", json={"question": q, "patient": p},
+                                                          timeout=30).json().items() if k != "timings_ms"}
+    ready = httpx.get(f"{url}/readyz").json()
+    return {"documents": httpx.get(f"{url}/v1/documents").json(), "chunks": ready["chunks"],
+            "seed": ask(SEED, SEED_PATIENT), "cpap": ask(CPAP)}
+
+
+def bulky_policy() -> bytes:
+    parts = ["---\ntitle: Bulk policy\ndoc_type: policy\n---\n# Bulk policy\n"]
+    for i in range(2500):
+        parts.append(f"\n## Topic {i}\n\nProcedure {i} is covered for condition {i} when criterion {i} is documented.\n")
+    return "".join(parts).encode()
+
+
+def test_kill_9_during_an_upload_then_restart(settings, tmp_path):
+    port, log = free_port(), tmp_path / "server.log"
+    url = f"http://127.0.0.1:{port}"
+    server = start_server(settings, port, log)
+    try:
+        before = observed(url)
+        data = bulky_policy()
+        sending = threading.Thread(target=lambda: _upload(url, data), daemon=True)
+        sending.start()
+        marker = settings.index_path / "SYNC_IN_PROGRESS"
+        deadline = time.time() + 60
+        while not marker.exists() and time.time() < deadline and sending.is_alive():
+            time.sleep(0.002)
+        assert marker.exists(), "the upload finished before the server could be killed"
+        time.sleep(0.05)
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        sending.join(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == -signal.SIGKILL
+
+    server = start_server(settings, port, log)
+    try:
+        assert observed(url) == before  # the index answers exactly as before the upload
+        retry = httpx.post(f"{url}/v1/documents", files={"file": ("bulk.md", data)}, timeout=120)
+        assert retry.status_code == 201, retry.text
+        assert retry.json()["document"]["chunks"] == 2500
+        after = observed(url)
+        assert after["chunks"] == before["chunks"] + 2500
+        assert [d["id"] for d in after["documents"]["documents"]] == ["bulk", "policies/immune-globulin", "policies/pap"]
+        answer = httpx.post(f"{url}/v1/ask", json={"question": "Is procedure 1234 covered for condition 1234?"}).json()
+        assert answer["citations"][0]["document_id"] == "bulk"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    # no stray vectors: the collection holds exactly the committed chunks
+    check = subprocess.run([sys.executable, "-c", CHECK, str(settings.data_dir)], cwd=ROOT, capture_output=True,
+                           text=True, timeout=120, env={**os.environ, "CRITERION_EMBEDDING__BACKEND": "fake"})
+    assert check.returncode == 0, check.stderr
+    counts = json.loads(check.stdout)
+    assert counts["vectors"] == counts["chunks"] == before["chunks"] + 2500
+
+
+CHECK = """
+import json, sys
+from pathlib import Path
+from app.backends import embedder_stamp, make_chroma_client
+from app.index import open_index
+from app.settings import Settings
+s = Settings(data_dir=Path(sys.argv[1]), embedding={"backend": "fake"})
+index = open_index(s.index_path, stamp=embedder_stamp(s))
+print(json.dumps({"chunks": len(index.chunks), "vectors": make_chroma_client(s).get_collection(index.collection).count()}))
+"""
+
+
+def _upload(url: str, data: bytes) -> None:
+    try:
+        httpx.post(f"{url}/v1/documents", files={"file": ("bulk.md", data)}, timeout=120)
+    except httpx.TransportError:
+        pass  # the server was killed mid-request, as intended

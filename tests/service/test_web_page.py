@@ -1,0 +1,75 @@
+"""The web page in headless Chromium: the seed question renders a determination with working
+citation links (a marker scrolls to and highlights its quote), and chat mode resolves a
+follow-up. Screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+
+import chromium
+from app.service import create_app
+from service_kit import SEED, SEED_PATIENT, served
+
+ARTIFACTS = chromium.Path(__file__).resolve().parents[1] / "artifacts"
+
+pytestmark = pytest.mark.skipif(not chromium.available(),
+                                reason=f"needs Debian's chromium at {chromium.CHROMIUM} (apt-get install chromium; "
+                                       "`make test` installs it)")
+
+
+@pytest.fixture
+def page(settings, tmp_path):
+    local = settings.model_copy(update={"api": settings.api.model_copy(update={"auth": "off", "keys": None})})
+    with served(create_app(local)) as url:
+        browser = chromium.Browser(tmp_path / "profile")
+        try:
+            yield browser, url
+        finally:
+            browser.close()
+
+
+def test_the_seed_question_renders_a_cited_determination(page):
+    browser, url = page
+    browser.open(f"{url}/#{urlencode({'q': SEED, 'patient': SEED_PATIENT})}")
+    browser.wait_for("document.querySelector('#answer .references li') !== null")
+    verdict = browser.js("document.querySelector('#answer .verdict').dataset.verdict")
+    assert verdict in ("yes", "no", "conditional", "insufficient_evidence")
+    assert browser.js("document.querySelector('#answer .summary').textContent").strip()
+    quotes = browser.js("[...document.querySelectorAll('.references blockquote.quote')].map(q => q.textContent)")
+    assert quotes and any("myasthenia gravis" in q for q in quotes)
+    markers = browser.js("[...document.querySelectorAll('#answer a.cite')].map(a => a.dataset.ref)")
+    assert markers and set(markers) <= {str(i) for i in range(1, len(quotes) + 1)}
+    assert browser.js("location.hash") == ""  # the question does not linger in the address bar
+
+    last = max(markers, key=int)
+    browser.js(f"document.querySelector('#answer a.cite[data-ref=\"{last}\"]').click()")
+    highlighted = browser.wait_for("document.querySelector('.references li.highlight')?.id")
+    assert highlighted == f"ref-{last}"
+    assert browser.js("document.activeElement.id") == f"ref-{last}"
+    browser.screenshot(ARTIFACTS / "web-answer.png")
+    assert (ARTIFACTS / "web-answer.png").stat().st_size > 10_000
+    assert browser.js("document.querySelector('#footer').textContent").startswith("2 documents")
+
+
+def test_chat_mode_resolves_a_follow_up(page):
+    browser, url = page
+    browser.open(f"{url}/#{urlencode({'q': SEED, 'patient': SEED_PATIENT, 'mode': 'chat'})}")
+    browser.wait_for("document.querySelectorAll('#turns li').length === 1")
+    browser.js("document.querySelector('#question').value = 'what about for CIDP?';"
+               "document.querySelector('#submit').click()")
+    browser.wait_for("document.querySelectorAll('#turns li').length === 2")
+    resolved = browser.js("document.querySelectorAll('#turns li')[1].querySelector('.resolved').textContent")
+    assert "refractory CIDP" in resolved
+    assert "MG-ADL 9" in browser.js("document.querySelector('#facts').textContent")
+    first_ref = browser.js("document.querySelector('.references li').textContent")
+    assert "CIDP" in first_ref
+    browser.screenshot(ARTIFACTS / "web-chat.png")
+
+
+def test_errors_are_shown_on_the_page(page):
+    browser, url = page
+    browser.open(f"{url}/#{urlencode({'q': 'x' * 5000})}")
+    message = browser.wait_for("!document.querySelector('#error').hidden && document.querySelector('#error').textContent")
+    assert message.startswith("invalid_request") or message.startswith("question_too_long")
