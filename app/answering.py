@@ -55,10 +55,12 @@ def _conflicts(frame: Frame, hits: list[Hit], citer: Citer) -> list[Conflict]:
     taking opposite stances on the question's topic."""
     words = stems(" ".join(frame.topic_words + frame.terms))
     out: list[Conflict] = []
-    disagree = [s for s in _sentences(hits) if "disagree" in s.chunk.section.lower() and overlap(words, s.text) >= 0.3]
-    if disagree:
-        out.append(Conflict(topic="Where sources disagree",
-                            positions=[citer.statement(s) for s in disagree[:3]]))
+    chunks = [h.chunk for h in hits if "disagree" in h.chunk.section.lower() and overlap(words, h.chunk.text) >= 0.3]
+    for chunk in chunks[:1]:
+        sentences = split_chunk(chunk)[:4]
+        if len(sentences) >= 2:
+            out.append(Conflict(topic=f"Where sources disagree — {chunk.title} ({chunk.effective_date})",
+                                positions=[citer.statement(s) for s in sentences]))
     relevant = [s for s in _sentences(hits) if overlap(words, s.text) >= 0.5]
     policy_neg = next((s for s in relevant if s.chunk.doc_type == "policy" and s.stance in NEGATIVE), None)
     guide_pos = next((s for s in relevant if s.chunk.doc_type == "guideline" and s.stance in POSITIVE), None)

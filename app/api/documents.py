@@ -55,9 +55,10 @@ def upload_document(request: Request, file: UploadFile = File(..., description="
     with state.runtime.writing:
         with state.uploads.placed(name, data) as path:
             report = _sync(request)
-            failure = next((reason for failed, reason in report.failed if Path(failed).name == path.name), None)
+            refused = report.failed + report.skipped
+            failure = next((reason for failed, reason in refused if Path(failed).name == path.name), None)
             if failure:
-                raise Conflict(failure) if "already" in failure else DocumentError(failure)
+                raise Conflict(failure) if "already" in failure else DocumentError(f"{path.name}: {failure}")
         state.runtime.reload()
     state.recorder.documents_changed(who, "upload", document_id, _outcome(report))
     outcome = "added" if document_id in report.added else "updated" if document_id in report.updated else "unchanged"

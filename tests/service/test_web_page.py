@@ -10,9 +10,14 @@ import pytest
 
 import chromium
 from app.service import create_app
-from service_kit import SEED, SEED_PATIENT, served
+from ingest.sync import sync
+from service_kit import SEED, SEED_PATIENT, served, service_settings
 
-ARTIFACTS = chromium.Path(__file__).resolve().parents[1] / "artifacts"
+ROOT = chromium.Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+GOLD_SEED_PATIENT = ("MG-ADL 9, up from 6; intermittent diplopia, ptosis, dysarthria and dysphagia; prednisone 40 mg "
+                     "daily and mycophenolate tried; prior IVIG courses for exacerbations; back at work 5 hours a day; "
+                     "no respiratory compromise.")
 
 pytestmark = pytest.mark.skipif(not chromium.available(),
                                 reason=f"needs Debian's chromium at {chromium.CHROMIUM} (apt-get install chromium; "
@@ -73,3 +78,25 @@ def test_errors_are_shown_on_the_page(page):
     browser.open(f"{url}/#{urlencode({'q': 'x' * 5000})}")
     message = browser.wait_for("!document.querySelector('#error').hidden && document.querySelector('#error').textContent")
     assert message.startswith("invalid_request") or message.startswith("question_too_long")
+
+
+def test_the_seed_question_on_the_bundled_corpus(tmp_path):
+    """The acceptance view: the seed question over corpus/ (fake embedder, so BM25 carries
+    retrieval) renders the determination, its criteria and working citation links."""
+    settings = service_settings(tmp_path / "data", auth="off", keys=None)
+    sync([ROOT / "corpus"], settings)
+    with served(create_app(settings)) as url:
+        browser = chromium.Browser(tmp_path / "profile")
+        try:
+            browser.open(f"{url}/#{urlencode({'q': SEED, 'patient': GOLD_SEED_PATIENT})}")
+            browser.wait_for("document.querySelector('#answer .references li') !== null")
+            assert browser.js("document.querySelector('#answer .verdict').dataset.verdict") == "no"
+            assert browser.js("document.querySelectorAll('table.criteria tbody tr').length") >= 1
+            documents = browser.js("[...document.querySelectorAll('.references li')].map(li => li.dataset.document)")
+            assert "policies/immune-globulin" in documents
+            browser.js("document.querySelector('#answer .summary a.cite').click()")
+            ref = browser.wait_for("document.querySelector('.references li.highlight')?.id")
+            assert ref == "ref-" + browser.js("document.querySelector('#answer .summary a.cite').dataset.ref")
+            browser.screenshot(ARTIFACTS / "web-seed-bundled-corpus.png")
+        finally:
+            browser.close()
