@@ -219,6 +219,25 @@ def _duration(criterion: str, patient: str) -> Evaluation | None:
                       f"{value / 7:g} weeks documented vs {'at least' if op == '>=' else 'at most'} {limit / 7:g} weeks")
 
 
+_CHANGE = r"(?:reduction|decrease|relief|improvement|fewer|loss|weight loss|drop)"
+
+
+def _percent_change(criterion: str, patient: str) -> Evaluation | None:
+    """'a reduction of at least 50%' / '≥ 5% weight loss' against '(a 29% reduction)'."""
+    low = criterion.lower()
+    m = re.search(rf"{_CHANGE}[^.;%]{{0,30}}?(at least|≥|>=|more than|less than|<)\s*(\d+(?:\.\d+)?)\s*%", low) \
+        or re.search(rf"(at least|≥|>=|more than|less than|<)\s*(\d+(?:\.\d+)?)\s*%[^.;]{{0,20}}?{_CHANGE}", low)
+    if not m:
+        return None
+    p = re.search(rf"(\d+(?:\.\d+)?)\s*%\s*(?:{_CHANGE})", patient.lower())
+    if not p:
+        return None
+    value, limit = float(p.group(1)), float(m.group(2))
+    op = "<" if m.group(1) in ("less than", "<") else ">="
+    ok = value < limit if op == "<" else value >= limit
+    return Evaluation("met" if ok else "not_met", f"{value:g}% documented vs {op} {limit:g}%")
+
+
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
 
@@ -241,7 +260,8 @@ def _count_tried(criterion: str, patient: str) -> Evaluation | None:
 
 
 def _content(text: str) -> frozenset[str]:
-    words = [w for w in re.findall(r"[a-z][a-z0-9\-]+", text.lower()) if w not in GENERIC and len(w) > 3]
+    words = [w for w in re.findall(r"[a-z][a-z0-9\-]+", text.lower())
+             if w not in GENERIC and len(w) > 3]
     return stems(" ".join(words))
 
 
@@ -259,6 +279,9 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen) -> Evaluation:
             return Evaluation("met", next(r.detail for r in results if r.status == "met"))
         if results and all(r.status == "not_met" for r in results):
             return Evaluation("not_met", "none of the alternatives is met")
+        parent = _content(line.text)
+        if parent and _negated_in(facts.text, parent):
+            return Evaluation("not_met", "the record states the opposite")
         return Evaluation("not_documented", "none of the alternatives is documented")
     numeric = _numeric(roman_to_digits(line.text), facts)
     if numeric is not None:
@@ -266,6 +289,9 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen) -> Evaluation:
     reg = check_regimen(line.text, regimen)
     if reg is not None:
         return reg
+    percent = _percent_change(line.text, facts.text)
+    if percent is not None:
+        return percent
     duration = _duration(line.text, facts.text)
     if duration is not None:
         return duration

@@ -27,6 +27,7 @@ _GENERIC_STEMS = stems(" ".join(GENERIC)) | stems("considered medically necessar
 _DRUG_LIKE = re.compile(r"(?:olol|alol|pril|sartan|tide|mab|nib|parin|xaban|gatran|statin|dipine|azole|cycline|floxacin|mycin|vir|prazole|tropin|lukast|semide|thiazide|zepam|oxetine|afaxine|triptan|gepant)$")
 
 MIN_TOPIC_COVERAGE = 0.5
+YES_SHARE = 0.6  # share of criteria that must be documented as met (none failed) for "yes"
 
 
 @dataclass
@@ -113,8 +114,12 @@ def _indication(frame: Frame, index: Index, document_id: str):
     words = _query_words(frame) | stems(frame.facts.text) if frame.facts.text else _query_words(frame)
     qwords = _query_words(frame)
     best, best_score = None, 0.0
+    continuation = bool(_CONTINUATION.search(frame.question))
     for section, chunks in _document_sections(index, document_id).items():
-        if "medical necessity" not in section.lower() or section.lower().endswith("medical necessity criteria"):
+        low = section.lower()
+        if continuation and "continuation" in low:
+            return section, chunks  # a reauthorization is judged on the continuation criteria
+        if "medical necessity" not in low or low.endswith("medical necessity criteria"):
             continue
         heading = section.split(" > ")[-1]
         text = "\n".join(c.text for c in chunks)
@@ -347,7 +352,7 @@ def _coverage(frame: Frame, hits: list[Hit], index: Index, policy: str, has_pati
         decision.verdict = "no"
     elif not has_patient and not frame.facts.numbers and frame.regimen.dose is None:
         decision.verdict = "conditional"
-    elif statuses.count("met") >= max(1, round(0.6 * len(statuses))):
+    elif statuses.count("met") >= max(1, round(YES_SHARE * len(statuses))):
         decision.verdict = "yes"
     else:
         decision.verdict = "conditional"

@@ -3,10 +3,13 @@ size limit enforced before a route reads the body (413)."""
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
 from typing import Callable
+
+from starlette.exceptions import HTTPException
 
 from app.errors import AppError
 
@@ -62,8 +65,8 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = self.upload_bytes if scope["path"].rstrip("/") == self.upload_path else self.max_bytes
-        what = "upload" if limit == self.upload_bytes else "request body"
+        upload = scope["method"] == "POST" and scope["path"].rstrip("/") == self.upload_path
+        limit, what = (self.upload_bytes, "upload") if upload else (self.max_bytes, "request body")
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             return await _refuse(send, f"the {what} is {int(length)} bytes; the limit is {limit} bytes")
@@ -74,16 +77,14 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise RequestTooLarge(f"the {what} is over the limit of {limit} bytes")
+                if seen > limit:  # an HTTPException passes FastAPI's body parsing unchanged
+                    raise HTTPException(413, f"the {what} is over the limit of {limit} bytes")
             return message
 
         return await self.app(scope, counted, send)
 
 
 async def _refuse(send, message: str) -> None:
-    import json
-
     body = json.dumps(RequestTooLarge(message).body()).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

@@ -158,7 +158,7 @@ function render(answer) {
   if (answer.numeric_checks && answer.numeric_checks.length) {
     parts.push(el("h3", {}, "Dose and schedule checks"), el("ul", { class: "checks" },
       answer.numeric_checks.map((n) => el("li", {},
-        `${n.quantity}: requested ${n.requested}; limit: ${n.limit} — `,
+        `${n.quantity}: ${n.requested}; limit: ${n.limit} — `,
         el("strong", {}, n.within_limit === null ? "unclear" : n.within_limit ? "within" : "outside"), " ",
         markers(n.citations)))));
   }
