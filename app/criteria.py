@@ -272,9 +272,11 @@ def _negated_in(patient: str, words: frozenset[str]) -> bool:
     return False
 
 
-def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen) -> Evaluation:
+def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str, float] | None = None) -> Evaluation:
+    """A criterion's status for this patient. ``idf`` weighs words by rarity in the corpus, so
+    'rheumatologist' counts for more than 'prescribed' when matching words."""
     if line.any_of:
-        results = [evaluate(child, facts, regimen) for child in line.children]
+        results = [evaluate(child, facts, regimen, idf) for child in line.children]
         if any(r.status == "met" for r in results):
             return Evaluation("met", next(r.detail for r in results if r.status == "met"))
         if results and all(r.status == "not_met" for r in results):
@@ -302,7 +304,11 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen) -> Evaluation:
     if not words:
         return Evaluation("not_applicable")
     present = words & stems(facts.text)
-    share = len(present) / len(words)
+    if idf:
+        top = max(idf.values(), default=1.0)
+        share = sum(idf.get(w, top) for w in present) / sum(idf.get(w, top) for w in words)
+    else:
+        share = len(present) / len(words)
     negated = _negated_in(facts.text, words)
     if _ABSENCE.search(line.text):
         # a criterion that requires an absence ("no psychotic features", "no history of seizures")

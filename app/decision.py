@@ -110,9 +110,11 @@ def _document_sections(index: Index, document_id: str) -> dict[str, list]:
 
 
 def _indication(frame: Frame, index: Index, document_id: str):
-    """The policy's criteria section that best matches the question and patient."""
-    words = _query_words(frame) | stems(frame.facts.text) if frame.facts.text else _query_words(frame)
-    qwords = _query_words(frame)
+    """The policy's criteria section that best matches the question and patient. The policy's own
+    subject (its title, with synonyms) is the same in every section, so it does not count."""
+    subject = stems(expand(index.documents.get(document_id, {}).get("title", "")))
+    qwords = _query_words(frame) - subject - _GENERIC_STEMS
+    pwords = stems(frame.facts.text) - subject - _GENERIC_STEMS
     best, best_score = None, 0.0
     continuation = bool(_CONTINUATION.search(frame.question))
     for section, chunks in _document_sections(index, document_id).items():
@@ -123,8 +125,9 @@ def _indication(frame: Frame, index: Index, document_id: str):
             continue
         heading = section.split(" > ")[-1]
         text = "\n".join(c.text for c in chunks)
-        score = 2 * overlap(qwords, heading) + overlap(qwords, text) + 0.2 * overlap(words, heading)
-        if frame.regimen.ongoing and re.search(r"maintenance", heading, re.I):
+        score = (2 * overlap(qwords, heading) + overlap(qwords, text)
+                 + overlap(pwords, heading) + 2 * overlap(pwords, text) + 1e-3)
+        if frame.regimen.ongoing and re.search(r"maintenance|long-term", heading, re.I):
             score += 0.6
         if score > best_score:
             best, best_score = (section, chunks), score
@@ -336,7 +339,7 @@ def _coverage(frame: Frame, hits: list[Hit], index: Index, policy: str, has_pati
         if lead:
             decision.deciding.append(_sentence_for(lead, chunks))
         for item in items:
-            ev = evaluate(item, frame.facts, frame.regimen)
+            ev = evaluate(item, frame.facts, frame.regimen, index_idf(index))
             decision.criteria.append((item, ev, _sentence_for(item.text, chunks)))
     decision.deciding = [s for s in decision.deciding if s]
     statuses = [ev.status for _, ev, _ in decision.criteria if ev.status != "not_applicable"]

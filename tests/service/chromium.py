@@ -68,13 +68,17 @@ class Browser:
         return result["result"].get("value")
 
     def wait_for(self, expression: str, timeout: float = 20.0):
-        deadline = time.time() + timeout
+        """Poll until ``expression`` is truthy (errors, e.g. while the page is still loading, count as not yet)."""
+        deadline, last_error = time.time() + timeout, None
         while time.time() < deadline:
-            value = self.js(expression)
+            try:
+                value = self.js(expression)
+            except RuntimeError as exc:
+                value, last_error = None, exc
             if value:
                 return value
             time.sleep(0.1)
-        raise TimeoutError(f"waited {timeout}s for {expression}")
+        raise TimeoutError(f"waited {timeout}s for {expression}" + (f" (last error: {last_error})" if last_error else ""))
 
     def screenshot(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -54,6 +54,7 @@ def test_logs_and_audit_never_hold_the_question_or_patient_text(client, settings
     assert answers[0]["question"]["hmac"] == answers[1]["question"]["hmac"]  # same text, same fingerprint
     requests = [json.loads(line) for line in lines if json.loads(line)["event"] == "request"]
     assert {"method", "route", "status", "ms", "who"} <= set(requests[0])
+    assert {(r["route"], r["who"]) for r in requests} >= {("/v1/ask", "clinician-user"), ("/v1/chat", "reviewer-user")}
 
     entries = [json.loads(line) for line in audit.splitlines()]
     assert [(e["who"], e["role"], e["action"]) for e in entries] == [
