@@ -135,12 +135,13 @@ def _numeric(text: str, facts: Facts) -> Evaluation | None:
         th = _threshold(text, name, pattern)
         if th is None:
             continue
-        value = facts.age if name == "age" else facts.numbers.get(name)
-        if value is None:
+        values = [facts.age] if name == "age" and facts.age is not None else facts.all_numbers.get(name, [])
+        if not values:
             results.append(Evaluation("not_documented", f"{name} not documented (criterion: {th[0]} {th[1]:g})"))
             continue
-        ok = _compare(value, *th)
-        results.append(Evaluation("met" if ok else "not_met", f"{name} {value:g} {'meets' if ok else 'fails'} {th[0]} {th[1]:g}"))
+        ok = all(_compare(v, *th) for v in values)  # every measurement must qualify ("two levels < 300")
+        shown = " and ".join(f"{v:g}" for v in values)
+        results.append(Evaluation("met" if ok else "not_met", f"{name} {shown} {'meets' if ok else 'fails'} {th[0]} {th[1]:g}"))
     if not results:
         return None
     if len(results) == 1:
@@ -150,7 +151,8 @@ def _numeric(text: str, facts: Facts) -> Evaluation | None:
     if re.search(r"\bor\b", text, re.I):
         if "met" in statuses:
             return Evaluation("met", detail)
-        return Evaluation("not_met" if all(st == "not_met" for st in statuses) else "not_documented", detail)
+        # a documented measurement that fails, the alternatives not measured: the record does not qualify
+        return Evaluation("not_met" if "not_met" in statuses else "not_documented", detail)
     if "not_met" in statuses:
         return Evaluation("not_met", detail)
     return Evaluation("met" if all(st == "met" for st in statuses) else "not_documented", detail)
@@ -265,9 +267,25 @@ def _content(text: str) -> frozenset[str]:
     return stems(" ".join(words))
 
 
-def _negated_in(patient: str, words: frozenset[str]) -> bool:
-    for clause in re.split(r"[.;,\n]", patient.lower()):
-        if _NEGATION.search(clause) and len(words & stems(clause)) >= max(1, len(words) // 2):
+def _key_words(words: frozenset[str], idf: dict[str, float] | None, n: int = 3) -> set[str]:
+    """The rarest words of a criterion (what it is about), by corpus IDF."""
+    if not idf:
+        return set(words)
+    top = max(idf.values(), default=1.0)
+    return set(sorted(words, key=lambda w: -idf.get(w, top))[:n])
+
+
+def _negated_in(patient: str, words: frozenset[str], idf: dict[str, float] | None = None) -> bool:
+    """A negated clause of the record ('never taken ezetimibe', 'no MTC') names what the
+    criterion is about: half its words, or (with IDF) one of its rarest words not affirmed elsewhere."""
+    clauses = re.split(r"[.;,\n]", patient.lower())
+    keys = _key_words(words, idf) if idf else set()
+    affirmed = set().union(*(stems(c) for c in clauses if not _NEGATION.search(c))) if keys else set()
+    for clause in clauses:
+        if not _NEGATION.search(clause):
+            continue
+        found = words & stems(clause)
+        if len(found) >= max(1, len(words) // 2) or (keys & found) - affirmed:
             return True
     return False
 
@@ -282,7 +300,7 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
         if results and all(r.status == "not_met" for r in results):
             return Evaluation("not_met", "none of the alternatives is met")
         parent = _content(line.text)
-        if parent and _negated_in(facts.text, parent):
+        if parent and _negated_in(facts.text, parent, idf):
             return Evaluation("not_met", "the record states the opposite")
         return Evaluation("not_documented", "none of the alternatives is documented")
     numeric = _numeric(roman_to_digits(line.text), facts)
@@ -309,12 +327,12 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
         share = sum(idf.get(w, top) for w in present) / sum(idf.get(w, top) for w in words)
     else:
         share = len(present) / len(words)
-    negated = _negated_in(facts.text, words)
+    negated = _negated_in(facts.text, words, idf)
     if _ABSENCE.search(line.text):
         # a criterion that requires an absence ("no psychotic features", "no history of seizures")
         if negated:
             return Evaluation("met", "the record documents the absence")
-        if share >= 0.5 and _affirmed_in(facts.text, words) and not re.search(r"\bor (?:has|is|had)\b", line.text):
+        if (share >= 0.5 or idf) and _affirmed_in(facts.text, words, idf) and not re.search(r"\bor (?:has|is|had)\b", line.text):
             return Evaluation("not_met", "the record documents what the criterion excludes: " + ", ".join(sorted(present)[:4]))
         return Evaluation("not_documented", "the record does not say")
     if negated:
@@ -324,8 +342,12 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
     return Evaluation("not_documented", "not found in the question or patient record")
 
 
-def _affirmed_in(patient: str, words: frozenset[str]) -> bool:
+def _affirmed_in(patient: str, words: frozenset[str], idf: dict[str, float] | None = None) -> bool:
+    keys = _key_words(words, idf) if idf else set()
     for clause in re.split(r"[.;,\n]", patient.lower()):
-        if not _NEGATION.search(clause) and len(words & stems(clause)) >= max(1, len(words) // 2):
+        if _NEGATION.search(clause):
+            continue
+        found = words & stems(clause)
+        if len(found) >= max(1, len(words) // 2) or len(keys & found) >= 2:
             return True
     return False

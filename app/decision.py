@@ -253,16 +253,17 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
                 if low.startswith("continuation") and not continuation:
                     continue
                 numeric = _numeric(roman_to_digits(s.text), frame.facts)
+                per_kg = _per_kg_exclusion(low, frame)
+                interval = _interval_exclusion(low, frame)
                 if numeric is not None:
                     if numeric.status != "met":
                         continue  # the patient's number is outside the excluded range, or unknown
-                elif _NUMBERED.search(low) and not re.search(r"maintenance|every \d+ weeks", low):
+                elif per_kg is None and interval is None and _NUMBERED.search(low) \
+                        and not re.search(r"maintenance|every \d+ weeks", low):
                     continue  # a quantity limit we cannot check against this request
                 score = _segment_score(s.text, title_words, asked)
                 if score is None:
                     continue
-                per_kg = _per_kg_exclusion(low, frame)
-                interval = _interval_exclusion(low, frame)
                 if per_kg is False or interval is False:
                     continue
                 if per_kg or interval:

@@ -80,6 +80,7 @@ class Regimen:
 class Facts:
     text: str = ""
     numbers: dict[str, float] = field(default_factory=dict)
+    all_numbers: dict[str, list[float]] = field(default_factory=dict)
     age: float | None = None
     sex: str | None = None
     weight_kg: float | None = None
@@ -131,6 +132,28 @@ def extract_numbers(text: str) -> dict[str, float]:
     return found
 
 
+def extract_all_numbers(text: str, first: dict[str, float]) -> dict[str, list[float]]:
+    """Every labelled value of a quantity within its own clause ('testosterone 270 ng/dL; repeat
+    testosterone 410 ng/dL' → [270, 410]); the first value stands when no other is found."""
+    low = text.lower()
+    out: dict[str, list[float]] = {}
+    for name, label in QUANTITIES.items():
+        if name not in first:
+            continue
+        values = []
+        for m in re.finditer(rf"(?<![a-z])(?:{label})(?![a-z])", low):
+            clause = re.split(r"[;\n]|\.(?!\d)", low[m.end(): m.end() + 60])[0]
+            if re.match(rf"[^0-9]{{0,30}}?from\s+{NUM}\s+to\s+{NUM}", clause):
+                continue
+            n = re.search(rf"{NUM}(?!\s*(?:weeks?|days?|months?|years?|hours?)\b)", clause)
+            if n:
+                values.append(_num(n.group(1)))
+        out[name] = sorted(set(values) | {first[name]}) if values else [first[name]]
+    for name, value in first.items():
+        out.setdefault(name, [value])
+    return out
+
+
 def extract_regimen(text: str) -> Regimen:
     reg = Regimen()
     m = _DOSE.search(text)
@@ -169,6 +192,7 @@ def extract_facts(text: str) -> Facts:
 
     low = text.lower()
     facts = Facts(text=text, numbers=extract_numbers(roman_to_digits(text)))
+    facts.all_numbers = extract_all_numbers(roman_to_digits(text), facts.numbers)
     m = _AGE.search(low)
     if m:
         facts.age = float(next(g for g in m.groups() if g))
