@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from app.context import read as read_context
 from app.statements import stems
 from app.understanding import NUM, QUANTITIES, Facts, Regimen, _COUNTED
 from app.vocabulary import GENERIC
@@ -267,6 +268,17 @@ def _content(text: str) -> frozenset[str]:
     return stems(" ".join(words))
 
 
+_CUE = re.compile(r"\b(no|not|never|denies|denied|without|none|negative for|free of|absence of)\b", re.I)
+
+
+def _scopes(patient: str, criterion: str = "") -> tuple[frozenset[str], frozenset[str]]:
+    """(negated, affirmed) word stems of the record, read by medspaCy's ConText; a relative's
+    history counts only for a criterion about family history, a hypothetical never."""
+    scopes = read_context(patient)
+    affirmed = scopes.affirmed | (scopes.family if "family" in criterion.lower() else frozenset())
+    return scopes.negated, affirmed
+
+
 def _key_words(words: frozenset[str], idf: dict[str, float] | None, n: int = 3) -> set[str]:
     """The rarest words of a criterion (what it is about), by corpus IDF."""
     if not idf:
@@ -275,19 +287,20 @@ def _key_words(words: frozenset[str], idf: dict[str, float] | None, n: int = 3) 
     return set(sorted(words, key=lambda w: -idf.get(w, top))[:n])
 
 
-def _negated_in(patient: str, words: frozenset[str], idf: dict[str, float] | None = None) -> bool:
-    """A negated clause of the record ('never taken ezetimibe', 'no MTC') names what the
-    criterion is about: half its words, or (with IDF) one of its rarest words not affirmed elsewhere."""
-    clauses = re.split(r"[.;,\n]", patient.lower())
-    keys = _key_words(words, idf) if idf else set()
-    affirmed = set().union(*(stems(c) for c in clauses if not _NEGATION.search(c))) if keys else set()
-    for clause in clauses:
-        if not _NEGATION.search(clause):
-            continue
-        found = words & stems(clause)
-        if len(found) >= max(1, len(words) // 2) or (keys & found) - affirmed:
-            return True
-    return False
+def _negated_in(patient: str, words: frozenset[str], idf: dict[str, float] | None = None, criterion: str = "") -> bool:
+    """The record negates what the criterion is about: its rarest words fall in a negation's
+    scope ('never taken ezetimibe', 'no history of MTC') and are not affirmed elsewhere."""
+    negated, affirmed = _scopes(patient, criterion)
+    keys = _key_words(words, idf)
+    hit = (keys & negated) - affirmed
+    return bool(hit) and len(hit) >= max(1, len(keys & (negated | affirmed)) // 2)
+
+
+def _affirmed_in(patient: str, words: frozenset[str], idf: dict[str, float] | None = None, criterion: str = "") -> bool:
+    """The record states, outside any negation, what the criterion is about."""
+    negated, affirmed = _scopes(patient, criterion)
+    keys = _key_words(words, idf)
+    return len(keys & affirmed) >= min(2, len(keys))
 
 
 def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str, float] | None = None) -> Evaluation:
@@ -300,7 +313,7 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
         if results and all(r.status == "not_met" for r in results):
             return Evaluation("not_met", "none of the alternatives is met")
         parent = _content(line.text)
-        if parent and _negated_in(facts.text, parent, idf):
+        if parent and _negated_in(facts.text, parent, idf, line.text):
             return Evaluation("not_met", "the record states the opposite")
         return Evaluation("not_documented", "none of the alternatives is documented")
     numeric = _numeric(roman_to_digits(line.text), facts)
@@ -327,12 +340,13 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
         share = sum(idf.get(w, top) for w in present) / sum(idf.get(w, top) for w in words)
     else:
         share = len(present) / len(words)
-    negated = _negated_in(facts.text, words, idf)
-    if _ABSENCE.search(line.text):
+    negated = _negated_in(facts.text, words, idf, line.text)
+    if _ABSENCE.search(line.text) or (_CUE.search(line.text) and negated):
         # a criterion that requires an absence ("no psychotic features", "no history of seizures")
         if negated:
             return Evaluation("met", "the record documents the absence")
-        if (share >= 0.5 or idf) and _affirmed_in(facts.text, words, idf) and not re.search(r"\bor (?:has|is|had)\b", line.text):
+        if _ABSENCE.search(line.text) and (share >= 0.5 or idf) and _affirmed_in(facts.text, words, idf, line.text) \
+                and not re.search(r"\bor (?:has|is|had)\b", line.text):
             return Evaluation("not_met", "the record documents what the criterion excludes: " + ", ".join(sorted(present)[:4]))
         return Evaluation("not_documented", "the record does not say")
     if negated:
@@ -340,14 +354,3 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
     if share >= 0.5 or len(present) >= 3:
         return Evaluation("met", "documented: " + ", ".join(sorted(present)[:6]))
     return Evaluation("not_documented", "not found in the question or patient record")
-
-
-def _affirmed_in(patient: str, words: frozenset[str], idf: dict[str, float] | None = None) -> bool:
-    keys = _key_words(words, idf) if idf else set()
-    for clause in re.split(r"[.;,\n]", patient.lower()):
-        if _NEGATION.search(clause):
-            continue
-        found = words & stems(clause)
-        if len(found) >= max(1, len(words) // 2) or len(keys & found) >= 2:
-            return True
-    return False

@@ -145,7 +145,7 @@ def extract_all_numbers(text: str, first: dict[str, float]) -> dict[str, list[fl
             clause = re.split(r"[;\n]|\.(?!\d)", low[m.end(): m.end() + 60])[0]
             if re.match(rf"[^0-9]{{0,30}}?from\s+{NUM}\s+to\s+{NUM}", clause):
                 continue
-            n = re.search(rf"{NUM}(?!\s*(?:weeks?|days?|months?|years?|hours?)\b)", clause)
+            n = re.search(rf"(?<![\d.,]){NUM}(?![\d.,]|\s*(?:weeks?|days?|months?|years?|hours?)\b)", clause)
             if n:
                 values.append(_num(n.group(1)))
         out[name] = sorted(set(values) | {first[name]}) if values else [first[name]]

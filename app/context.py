@@ -1,0 +1,68 @@
+"""What the record says about each word: affirmed, negated ("no respiratory compromise"), in a
+relative ("mother had medullary thyroid carcinoma") or hypothetical ("if plasma exchange is
+unavailable"). medspaCy's ConText does the work on a blank spaCy pipeline (offline); every
+content word is a target, so ConText's field-made cue lexicon and scope rules apply to all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from app.statements import stems
+
+EXTRA_RULES = [  # cues the default lexicon lacks, in the forms the records use
+    ("never", "NEGATED_EXISTENCE", "FORWARD"),
+    ("has not", "NEGATED_EXISTENCE", "FORWARD"),
+    ("have not", "NEGATED_EXISTENCE", "FORWARD"),
+    ("has never", "NEGATED_EXISTENCE", "FORWARD"),
+    ("did not", "NEGATED_EXISTENCE", "FORWARD"),
+    ("not yet", "NEGATED_EXISTENCE", "FORWARD"),
+    ("declines", "NEGATED_EXISTENCE", "FORWARD"),
+    ("does not plan", "NEGATED_EXISTENCE", "FORWARD"),
+]
+
+
+@dataclass(frozen=True)
+class Scopes:
+    affirmed: frozenset[str]
+    negated: frozenset[str]
+    family: frozenset[str]
+    hypothetical: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def _pipeline():
+    import spacy
+    from medspacy.context import ConTextRule  # noqa: F401  (registers the component)
+    from spacy.tokens import Span
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+
+    if not spacy.Language.has_factory("criterion_word_targets"):
+        @spacy.Language.component("criterion_word_targets")
+        def word_targets(doc):
+            doc.ents = [Span(doc, t.i, t.i + 1, label="WORD") for t in doc
+                        if (t.is_alpha or any(c.isdigit() for c in t.text)) and not t.is_stop and len(t) > 1]
+            return doc
+
+    nlp.add_pipe("criterion_word_targets")
+    context = nlp.add_pipe("medspacy_context", config={"rules": "default"})
+    context.add([ConTextRule(literal, category, direction=direction) for literal, category, direction in EXTRA_RULES])
+    return nlp
+
+
+@lru_cache(maxsize=4096)
+def read(text: str) -> Scopes:
+    affirmed, negated, family, hypothetical = set(), set(), set(), set()
+    for ent in _pipeline()(text).ents:
+        words = stems(ent.text)
+        if ent._.is_negated:
+            negated |= words
+        elif ent._.is_family:
+            family |= words
+        elif ent._.is_hypothetical:
+            hypothetical |= words
+        else:
+            affirmed |= words
+    return Scopes(frozenset(affirmed), frozenset(negated), frozenset(family), frozenset(hypothetical))
