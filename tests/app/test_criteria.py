@@ -1,0 +1,66 @@
+"""The decision's building blocks, fact by fact: numbers, regimens, durations, counts, negation."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.context import read
+from app.criteria import CriterionLine, evaluate, parse_criteria
+from app.understanding import extract_facts, extract_regimen, understand
+
+
+def status(criterion: str, patient: str, question: str = "") -> str:
+    frame = understand(question or "Is it medically necessary?", patient)
+    return evaluate(CriterionLine(criterion), frame.facts, frame.regimen).status
+
+
+@pytest.mark.parametrize(("criterion", "patient", "expected"), [
+    ("The AHI is ≥ 15 events per hour.", "AHI 22 events per hour", "met"),
+    ("The AHI is ≥ 15 events per hour.", "AHI of 8 events per hour", "not_met"),
+    ("The AHI is ≥ 15 events per hour.", "snoring, daytime sleepiness", "not_documented"),
+    ("The LDL-C measured after at least 8 weeks on that regimen is ≥ 70 mg/dL.", "LDL-C after 12 weeks is 98 mg/dL", "met"),
+    ("The wound is classified as Wagner grade III or higher.", "Wagner grade II ulcer", "not_met"),
+    ("The patient has PaO2 ≤ 55 mmHg or SpO2 ≤ 88% at rest.", "PaO2 54 mmHg on room air", "met"),
+    ("The patient has PaO2 ≤ 55 mmHg or SpO2 ≤ 88% at rest.", "SpO2 91% at rest", "not_met"),
+    ("Two morning total testosterone levels are < 300 ng/dL.", "total testosterone 270 ng/dL; repeat total testosterone 410 ng/dL", "not_met"),
+    ("The patient is age 18 years or older.", "16-year-old girl", "not_met"),
+])
+def test_numbers(criterion, patient, expected):
+    assert status(criterion, patient) == expected
+
+
+def test_regimen_against_limits():
+    line = "The dose is no more than 1 g/kg every 3 weeks or 2 g/kg every 4 weeks."
+    assert status(line, "", "Is IVIG 1 g/kg every 3 weeks medically necessary?") == "met"
+    assert status(line, "", "Is IVIG 2 g/kg every 2 weeks medically necessary?") == "not_met"
+    assert extract_regimen("IVIG 1 g/kg every 3 weeks").ongoing
+
+
+def test_durations_percentages_and_counts():
+    assert status("Symptoms have persisted for at least 6 weeks.", "low back pain symptoms for 3 weeks") == "not_met"
+    assert status("The prior course produced a reduction of at least 50% in the score.", "PHQ-9 from 24 to 17 (a 29% reduction)") == "not_met"
+    tried = ("The patient had an inadequate response to at least 2 nonsteroidal immunosuppressants "
+             "(for example azathioprine, mycophenolate mofetil, tacrolimus).")
+    assert status(tried, "prednisone and mycophenolate tried") == "not_met"
+    assert status(tried, "failed azathioprine and then mycophenolate") == "met"
+
+
+def test_negation_family_and_hypothetical_come_from_context():
+    scopes = read("No seizures. His mother had medullary thyroid carcinoma. If plasma exchange is unavailable, IVIG.")
+    assert "seizur" in scopes.negated and "medullari" in scopes.family and "plasma" in scopes.hypothetical
+    absence = "The patient has no personal or family history of medullary thyroid carcinoma."
+    assert status(absence, "No personal or family history of thyroid cancer; no medullary thyroid carcinoma.") == "met"
+    assert status(absence, "His mother had medullary thyroid carcinoma.") == "not_met"
+    assert status("The patient has no history of seizures.", "No seizures, no implanted metal.") == "met"
+
+
+def test_any_of_lists_keep_their_structure():
+    lead, items = parse_criteria(
+        "CPAP is medically necessary when ALL of the following are met:\n"
+        "- The AHI is ≥ 15 events per hour.\n"
+        "- The patient has ANY of the following:\n"
+        "  - excessive daytime sleepiness;\n"
+        "  - hypertension.")
+    assert lead.startswith("CPAP") and len(items) == 2 and len(items[1].children) == 2
+    facts = extract_facts("AHI 18, treated hypertension")
+    assert evaluate(items[1], facts, extract_regimen("")).status == "met"
