@@ -20,7 +20,7 @@ _CMP = re.compile(
 _ABSENCE = re.compile(
     r"\b(?:has|have|had) no\b|\bno (?:history|evidence|active|untreated|current|known|prior|personal|family|"
     r"psychotic|contraindication)\b|\bdoes not have\b|\bis not pregnant\b|\bwithout\b|\bnon-?smok|^no\b|"
-    r"\bwill not\b|\bnot be (?:used|combined|given)\b|\bis not (?:used|combined)\b",
+    r"\bwill not\b|\bnot be (?:used|combined|given)\b|\bis not (?:used|combined)\b|\b(?:are|is) excluded\b|\bruled out\b",
     re.I,
 )
 _NEGATION = re.compile(r"\b(no|not|never|denies|without|none|negative for|has not|have not|hasn't|haven't|did not|didn't)\b", re.I)

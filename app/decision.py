@@ -264,6 +264,8 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
                 score = _segment_score(s.text, title_words, asked)
                 if score is None:
                     continue
+                if score < 0.5:
+                    continue  # the request does not name what the statement excludes
                 if per_kg is False or interval is False:
                     continue
                 if per_kg or interval:
@@ -288,11 +290,12 @@ def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool,
     named = stems(" ".join(frame.terms))  # a known medical term the top passages also use
     top_words = stems(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in hits[:3]))
     coverage = topic_coverage(frame, hits, index)
-    if coverage < MIN_TOPIC_COVERAGE and not (named & top_words):
+    best_sim = max((h.dense_similarity or 0.0) for h in hits) if min_similarity is not None else None
+    dense_unsure = best_sim is None or best_sim < min_similarity + 0.13
+    if coverage < MIN_TOPIC_COVERAGE and not (named & top_words) and dense_unsure:
         return Decision("cannot_answer", "not_in_corpus")
-    if min_similarity is not None:  # the dense side agrees nothing is close (real embedders only)
-        best = max((h.dense_similarity or 0.0) for h in hits)
-        if best < min_similarity - 0.07 or (best < min_similarity and coverage < 0.6):
+    if best_sim is not None:  # the dense side agrees nothing is close (real embedders only)
+        if best_sim < min_similarity - 0.07 or (best_sim < min_similarity and coverage < 0.6):
             return Decision("cannot_answer", "not_in_corpus")
 
     policy = _primary_policy(frame, hits, index)
@@ -330,6 +333,9 @@ def _coverage(frame: Frame, hits: list[Hit], index: Index, policy: str, has_pati
     found = _indication(frame, index, policy)
     decision = Decision("conditional", primary_document=policy)
     exception = negative is not None and bool(re.search(r"\bexcept\b", negative.text, re.I))
+    if exception and found and not re.search(r"exception|maintenance|long-term|refractory",
+                                             found[0].split(" > ")[-1], re.I):
+        negative = None  # "not covered except ..." concerns the exception, not another covered indication
     if found:
         section, chunks = found
         decision.indication = section
