@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from app.context import read as read_context
 from app.statements import stems
-from app.understanding import NUM, QUANTITIES, Facts, Regimen, _COUNTED
+from app.understanding import COUNT_UNITS, NUM, QUANTITIES, Facts, Regimen, _COUNTED, count_unit
 from app.vocabulary import GENERIC
 
 _CMP = re.compile(
@@ -157,6 +157,21 @@ def _numeric(text: str, facts: Facts) -> Evaluation | None:
     if "not_met" in statuses:
         return Evaluation("not_met", detail)
     return Evaluation("met" if all(st == "met" for st in statuses) else "not_documented", detail)
+
+
+def check_count(text: str, regimen: Regimen) -> Evaluation | None:
+    """Requested sessions/exchanges/injections against 'no more than 36 sessions', '5 to 6 exchanges'."""
+    if regimen.count is None:
+        return None
+    low = text.lower()
+    m = re.search(rf"(?:no more than|not more than|up to|not exceed|maximum of|at most)\s+(\d+)\s+(?:[a-z-]+\s)?({COUNT_UNITS})", low) \
+        or re.search(rf"\b\d+\s+to\s+(\d+)\s+(?:[a-z-]+\s)?({COUNT_UNITS})", low)
+    if not m or count_unit(m.group(2)) != regimen.count_unit:
+        return None
+    limit = float(m.group(1))
+    ok = regimen.count <= limit
+    return Evaluation("met" if ok else "not_met",
+                      f"requested {regimen.count:g} {regimen.count_unit}s vs at most {limit:g}")
 
 
 def check_regimen(text: str, regimen: Regimen) -> Evaluation | None:
@@ -319,7 +334,7 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
     numeric = _numeric(roman_to_digits(line.text), facts)
     if numeric is not None:
         return numeric
-    reg = check_regimen(line.text, regimen)
+    reg = check_regimen(line.text, regimen) or check_count(line.text, regimen)
     if reg is not None:
         return reg
     percent = _percent_change(line.text, facts.text)

@@ -192,6 +192,20 @@ def _per_kg_exclusion(low: str, frame: Frame) -> bool | None:
     return per_kg < limit if m.group(1) in ("less than", "below", "under") else per_kg > limit
 
 
+def _count_exclusion(low: str, frame: Frame) -> bool | None:
+    """'more than 6 exchanges within 14 days is not covered': True when the request asks for more."""
+    from app.understanding import COUNT_UNITS, count_unit
+
+    m = re.search(rf"(?:more than|over|beyond|exceeding|in excess of|limited to|limited to a total of|"
+                  rf"no more than|up to)\s+(\d+)\s+(?:[a-z-]+\s)?({COUNT_UNITS})", low)
+    if not m:
+        return None
+    reg = frame.regimen
+    if reg.count is None or reg.count_unit != count_unit(m.group(2)):
+        return False
+    return reg.count > float(m.group(1))
+
+
 def _interval_exclusion(low: str, frame: Frame) -> bool | None:
     """'more often than every 12 weeks is not covered': True when the requested interval is shorter."""
     m = re.search(r"(?:more often|more frequently|sooner|less than|shorter)\s+than\s+(?:every\s+)?(\d+)\s*(week|day|month)", low)
@@ -240,9 +254,11 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
             continue
         for chunk in chunks:
             for s in split_chunk(chunk):
+                low = s.text.lower()
+                if s.stance == "limit" and _count_exclusion(low, frame):
+                    return s  # "A single course is limited to a total of 36 sessions" and more are requested
                 if s.stance not in NEGATIVE:
                     continue
-                low = s.text.lower()
                 if re.search(r"\b(unless|before|without|until|at least|lack|absence|outside|other than|"
                              r"instead of|in place of)\b", low) or len(s.text.split()) < 6 or s.text[0].islower():
                     continue  # restates a criterion (checked fact by fact), or a fragment of a sentence
@@ -255,6 +271,9 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
                 numeric = _numeric(roman_to_digits(s.text), frame.facts)
                 per_kg = _per_kg_exclusion(low, frame)
                 interval = _interval_exclusion(low, frame)
+                counted = _count_exclusion(low, frame)
+                if counted is not None:
+                    interval = counted if interval is None else (interval or counted)
                 if numeric is not None:
                     if numeric.status != "met":
                         continue  # the patient's number is outside the excluded range, or unknown

@@ -47,6 +47,16 @@ _OVER = re.compile(r"(?:over|for|x|×)\s*(\d+)\s*(day|week|month)s?", re.I)
 _WORDNUM = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "eight": 8, "twelve": 12, "other": 2}
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30}
 
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+             "eighth": 8, "ninth": 9, "tenth": 10}
+COUNT_UNITS = r"sessions?|exchanges?|injections?|treatments?|infusions?|procedures?"
+_COUNT = re.compile(rf"\b(\d+|{'|'.join(_ORDINALS)})[- ](?:[a-z][a-z/-]*\s){{0,2}}({COUNT_UNITS})\b", re.I)
+
+
+def count_unit(word: str) -> str:
+    return word.lower().rstrip("s")
+
+
 COVERAGE_CUES = re.compile(
     r"medically necessary|medical necessity|\bcover(?:ed|age)?\b|authori[sz]|approv|qualif|eligible|"
     r"meet(?:s)? (?:the )?criteria|reimburs|prior auth|pay for|reauthori",
@@ -64,6 +74,8 @@ class Regimen:
     interval_days: float | None = None
     duration_days: float | None = None
     total_g: float | None = None  # absolute total (no per-kg), e.g. "10 g over 5 days"
+    count: float | None = None  # sessions, exchanges, injections requested
+    count_unit: str | None = None
 
     @property
     def ongoing(self) -> bool:
@@ -172,6 +184,11 @@ def extract_regimen(text: str) -> Regimen:
     m = _OVER.search(text)
     if m:
         reg.duration_days = int(m.group(1)) * _UNIT_DAYS[m.group(2).lower()]
+    m = _COUNT.search(text)
+    if m:
+        n = m.group(1).lower()
+        reg.count = float(n) if n.isdigit() else _ORDINALS[n]
+        reg.count_unit = count_unit(m.group(2))
     if reg.dose is not None and not reg.per_kg and reg.unit == "g":
         reg.total_g = reg.dose * (reg.duration_days if reg.per_day and reg.duration_days else 1)
     return reg
