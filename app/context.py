@@ -22,8 +22,7 @@ EXTRA_RULES = [  # cues the default lexicon lacks, in the forms the records use
 ]
 
 
-MAX_SCOPE = 8
-MAX_TARGETS = 6
+CLAUSE_ENDS = [".", "!", "?", ";", ","]
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,9 @@ def _pipeline():
     from spacy.tokens import Span
 
     nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer", config={"punct_chars": [".", "!", "?", ";"]})
+    # clauses are the unit of scope: "no anti-MAG antibodies, baseline INCAT 3" negates the
+    # antibodies, not the INCAT score (ConText scopes end at the sentence, here the clause)
+    nlp.add_pipe("sentencizer", config={"punct_chars": CLAUSE_ENDS})
 
     if not spacy.Language.has_factory("criterion_word_targets"):
         @spacy.Language.component("criterion_word_targets")
@@ -51,9 +52,7 @@ def _pipeline():
             return doc
 
     nlp.add_pipe("criterion_word_targets")
-    # every word is a target, so a cue's reach is bounded: "no anti-MAG antibodies, baseline INCAT 3"
-    # negates the antibodies, not the INCAT score
-    context = nlp.add_pipe("medspacy_context", config={"rules": "default", "max_scope": MAX_SCOPE, "max_targets": MAX_TARGETS})
+    context = nlp.add_pipe("medspacy_context", config={"rules": "default"})
     context.add([ConTextRule(literal, category, direction=direction) for literal, category, direction in EXTRA_RULES])
     return nlp
 
