@@ -158,15 +158,21 @@ def _affirmed_words(text: str) -> set[str]:
     return out
 
 
+def _join_kinds(text: str) -> str:
+    """'type 1 diabetes' → 'type1 diabetes', so type 1 and type 2 are different words."""
+    return re.sub(r"\b(type|grade|class|stage|level)\s+(\d+)", r"\1\2", text, flags=re.I)
+
+
 def _segment_score(text: str, title_words, asked) -> float | None:
     """How fully the request names one item of an exclusion ("IVIG for A, B or C is ..."): the
     best share of an item's specific words found in the request."""
-    body = re.sub(r"\([^)]*\)", " ", text)
+    body = re.sub(r"\([^)]*\)", " ", _join_kinds(text))
     body = re.sub(r"\b(?:is|are) (?:considered |not ).*$", " ", body)  # drop the predicate
     segments = re.split(r",|\bor\b|\band\b", body)
     best = None
     for seg in segments:
-        specific = {w for w in stems(seg) - title_words - _GENERIC_STEMS if not any(ch.isdigit() for ch in w)}
+        specific = {w for w in stems(seg) - title_words - _GENERIC_STEMS
+                    if not any(ch.isdigit() for ch in w) or re.match(r"(type|grade|class|stage|level)\d", w)}
         if not specific:
             continue
         share = len(specific & asked) / len(specific)
@@ -246,7 +252,7 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
     needs a continuation request."""
     title_words = stems(expand(index.documents.get(document_id, {}).get("title", "")))
     asked_text = f"{frame.question}\n{frame.facts.text}".lower()
-    asked = _affirmed_words(asked_text)
+    asked = _affirmed_words(_join_kinds(asked_text))
     continuation = bool(_CONTINUATION.search(frame.question))
     best, best_score = None, 0.0
     for section, chunks in _document_sections(index, document_id).items():
