@@ -12,6 +12,8 @@ from app.statements import stems
 from app.understanding import COUNT_UNITS, NUM, QUANTITIES, Facts, Regimen, _COUNTED, count_unit
 from app.vocabulary import GENERIC
 
+GENERIC_STEMS = stems(" ".join(GENERIC))
+
 _CMP = re.compile(
     r"(≥|>=|≤|<=|>|<|at least|no more than|not more than|more than|less than|fewer than|up to|a maximum of|maximum of|"
     r"or more|or older|or higher|or greater|or less|or lower|or younger|under|over|above|below)",
@@ -224,7 +226,7 @@ def _duration(criterion: str, patient: str) -> Evaluation | None:
         words = words | stems("pain symptoms headache")
     found = []
     for clause in re.split(r"[.;\n]", patient.lower()):
-        for d in re.finditer(_SPAN, clause):
+        for d in re.finditer(_SPAN + r"(?!\s*(?:per|a|each|every)\s+(?:day|week|month|year))", clause):
             found.append((len(words & stems(clause)), float(d.group(1)) * _DAYS[d.group(2)], clause.strip()))
     if not found:
         return None
@@ -268,6 +270,8 @@ def _count_tried(criterion: str, patient: str) -> Evaluation | None:
         return None
     need = int(m.group(1)) if m.group(1).isdigit() else _NUMBER_WORDS[m.group(1).lower()]
     examples = [e.strip() for e in re.split(r",|\bor\b|\band\b", m.group(3)) if len(e.strip()) > 3]
+    if len(examples) < 2:
+        return None  # "(24 weeks)" explains the number; it is not a list of choices
     low = patient.lower()
     named = [e for e in examples if e.lower().split()[0] in low]
     if not named:
@@ -355,6 +359,18 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
         share = sum(idf.get(w, top) for w in present) / sum(idf.get(w, top) for w in words)
     else:
         share = len(present) / len(words)
+    absent = frozenset(read_context(line.text).negated)  # what the criterion requires to be absent
+    if absent and _ABSENCE.search(line.text):
+        words_absent = absent - GENERIC_STEMS
+        if words_absent and _negated_in(facts.text, words_absent, idf, line.text):
+            return Evaluation("met", "the record documents the absence")
+        if words_absent and _affirmed_in(facts.text, words_absent, idf, line.text) \
+                and not re.search(r"\bor (?:has|is|had)\b", line.text):
+            return Evaluation("not_met", "the record documents what the criterion excludes: "
+                              + ", ".join(sorted(words_absent & stems(facts.text))[:4]))
+        words = words - absent  # the rest of the criterion is a positive requirement
+        if not words:
+            return Evaluation("not_documented", "the record does not say")
     negated = _negated_in(facts.text, words, idf, line.text)
     if _ABSENCE.search(line.text) or (_CUE.search(line.text) and negated):
         # a criterion that requires an absence ("no psychotic features", "no history of seizures")

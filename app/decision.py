@@ -272,7 +272,7 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
                     continue  # a payer-specific rule for a patient not said to be on that plan
                 if _other_value(low, frame):
                     continue  # names values of a quantity ("Wagner grade I or II") the patient does not have
-                if low.startswith("continuation") and not continuation:
+                if low.startswith(("continuation", "continued", "continuing")) and not continuation:
                     continue
                 numeric = _numeric(roman_to_digits(s.text), frame.facts)
                 per_kg = _per_kg_exclusion(low, frame)
