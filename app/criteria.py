@@ -67,7 +67,7 @@ def parse_criteria(section_text: str) -> tuple[str | None, list[CriterionLine]]:
 _UNITS = {
     "ldl": r"mg/dl", "bmi": r"kg/m", "ahi": r"events|per hour|/h", "spo2": r"%", "pao2": r"mm ?hg",
     "a1c": r"%", "testosterone": r"ng/dl", "eosinophils": r"cells|/µl|/ul|/mm", "age": r"years?",
-    "hematocrit": r"%", "ige": r"iu", "mg-adl": r"points?",
+    "hematocrit": r"%", "ige": r"iu", "mg-adl": r"points?", "fpg": r"mg/dl",
 }
 _OPS = [
     (">=", ("≥", ">=", "at least", "or more", "or older", "or higher", "or greater", "minimum of")),
@@ -111,7 +111,7 @@ def _threshold(text: str, name: str, name_pattern: str) -> tuple[str, float] | N
         if unit_re and unit and not fits and unit in ("weeks", "week", "months", "days", "years") and name != "age":
             continue
         if best is None or score < best[0]:
-            best = (score, op, float(m.group(2).replace(",", ".")))
+            best = (score, op, float(m.group(2).replace(",", "")))
     return (best[1], best[2]) if best else None
 
 

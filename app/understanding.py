@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from app.vocabulary import ENGLISH_HINTS, FOREIGN_HINTS, GENERIC, synonym_terms
 
-NUM = r"(\d+(?:[.,]\d+)?)"
+NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"  # 1,500 is fifteen hundred
 
 # name -> label pattern (the number follows the label within a few words)
 QUANTITIES: dict[str, str] = {
@@ -19,6 +19,7 @@ QUANTITIES: dict[str, str] = {
     "spo2": r"spo2|sao2|oxygen saturation|saturation|o2 sat",
     "pao2": r"pao2|arterial oxygen",
     "a1c": r"a1c|hba1c|hemoglobin a1c",
+    "fpg": r"fasting (?:plasma )?glucose|fpg",
     "ldl": r"ldl(?:-c)?(?: cholesterol)?",
     "testosterone": r"(?:total )?testosterone(?: levels?)?",
     "eosinophils": r"(?:blood )?eosinophils?(?: count)?",
@@ -116,7 +117,7 @@ class Frame:
 
 
 def _num(text: str) -> float:
-    return float(text.replace(",", "."))
+    return float(text.replace(",", ""))
 
 
 def extract_numbers(text: str) -> dict[str, float]:
