@@ -329,8 +329,12 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
         results = [evaluate(child, facts, regimen, idf) for child in line.children]
         if any(r.status == "met" for r in results):
             return Evaluation("met", next(r.detail for r in results if r.status == "met"))
-        if results and all(r.status == "not_met" for r in results):
+        failed = sum(r.status == "not_met" for r in results)
+        if results and failed == len(results):
             return Evaluation("not_met", "none of the alternatives is met")
+        if results and failed * 2 >= len(results):
+            # the record rules out most alternatives and documents none of the others
+            return Evaluation("not_met", f"{failed} of {len(results)} alternatives ruled out, none documented")
         parent = _content(line.text)
         if parent and _negated_in(facts.text, parent, idf, line.text):
             return Evaluation("not_met", "the record states the opposite")
