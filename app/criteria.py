@@ -110,6 +110,8 @@ def _threshold(text: str, name: str, name_pattern: str) -> tuple[str, float] | N
         score = (0 if fits else 1, distance)
         if unit_re and unit and not fits and unit in ("weeks", "week", "months", "days", "years") and name != "age":
             continue
+        if not fits and re.match(r"^(?:g|mg|mcg|g/kg|mg/kg|units?|ml|iu)$", unit):
+            continue  # a dose, not this quantity ("a course totalling less than 1 g/kg")
         if best is None or score < best[0]:
             best = (score, op, float(m.group(2).replace(",", "")))
     return (best[1], best[2]) if best else None

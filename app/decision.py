@@ -327,8 +327,9 @@ def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool,
     if frame.kind == "coverage" and policy is not None:
         return _coverage(frame, hits, index, policy, has_patient)
     top_is_policy = hits[0].chunk.doc_type == "policy"
-    if frame.kind == "clinical" and top_is_policy and policy is not None and (
-            has_patient or frame.regimen.dose or frame.regimen.interval_days):
+    asks_regimen = frame.regimen.dose is not None or frame.regimen.count is not None
+    if frame.kind == "clinical" and policy is not None and (
+            asks_regimen or (top_is_policy and (has_patient or frame.regimen.interval_days))):
         # "Can X be given every 8 weeks for this patient?" is a coverage question in a policy's terms
         return _coverage(frame, hits, index, policy, has_patient)
     if frame.kind == "informational":
