@@ -88,17 +88,61 @@ def _query_words(frame: Frame) -> frozenset[str]:
     return stems(" ".join(frame.topic_words + frame.terms))
 
 
+_AGE_RANGE = re.compile(
+    r"(?:aged?\s+)?(\d{1,3})\s*(?:to|-|–|through)\s*(\d{1,3})\s*(?:years)?|(\d{1,3})\s*years?\s*(?:or|and)\s*older|"
+    r"older than\s*(\d{1,3})|younger than\s*(\d{1,3})|(?:aged?|ages)\s*(\d{1,3})\s*(?:years)?\s*(?:or|and)\s*(?:older|above)",
+    re.I,
+)
+
+
+def population_fits(text: str, frame: Frame) -> bool:
+    """False when the statement's population (an age band, a sex) excludes the patient:
+    the band that contains 81 years, not the 50–75 one."""
+    age, sex = frame.facts.age, frame.facts.sex
+    if age is not None:
+        for m in _AGE_RANGE.finditer(text):
+            lo, hi, older, older_than, younger_than, aged_older = m.groups()
+            if lo and hi and not (float(lo) <= age <= float(hi)) and float(hi) > float(lo) and float(hi) <= 120:
+                return False
+            if (older or aged_older) and age < float(older or aged_older):
+                return False
+            if older_than and age <= float(older_than):
+                return False
+            if younger_than and age >= float(younger_than):
+                return False
+    if sex:
+        low = f" {text.lower()} "
+        other = (" men ", " male", " males ") if sex == "female" else (" women ", " female", " pregnant ")
+        own = (" women ", " female", " pregnan") if sex == "female" else (" men ", " male")
+        if any(o in low for o in other) and not any(o in low for o in own):
+            return False
+    return True
+
+
 def _best_sentences(frame: Frame, hits: list[Hit], limit: int = 6, doc: str | None = None) -> list[Sentence]:
     words = _query_words(frame)
     scored = []
     for rank, hit in enumerate(hits):
         if doc and hit.chunk.document_id != doc:
             continue
+        heading = hit.chunk.section.split(" > ")[-1] if hit.chunk.section else ""
+        if not population_fits(heading, frame):
+            continue  # a section for another population
         for s in split_chunk(hit.chunk):
+            if not population_fits(s.text, frame):
+                continue
             score = overlap(words, s.text) + overlap(words, hit.chunk.section) * 0.3 - rank * 0.02
             scored.append((score, s))
     scored.sort(key=lambda x: -x[0])
     return [s for score, s in scored[:limit] if score > 0]
+
+
+def _grade_line(s: Sentence) -> Sentence | None:
+    """The grade statement ("Grade: C.") of the section a sentence sits in, when it has one."""
+    for other in split_chunk(s.chunk):
+        if re.match(r"grade:?\s*[abcdi]\b", other.text, re.I):
+            return other
+    return None
 
 
 def _document_sections(index: Index, document_id: str) -> dict[str, list]:
@@ -403,8 +447,14 @@ def _clinical(frame: Frame, hits: list[Hit]) -> Decision:
     # an intervention named in the question that no retrieved passage mentions: not settled
     mentioned = stems(" ".join(h.chunk.text for h in hits))
     unknown = [w for w in frame.topic_words if _DRUG_LIKE.search(w) and not (stems(w) & mentioned)]
+    grade = next((g for g in (_grade_line(s) for s in best[:2]) if g is not None), None)
+    if grade is not None:  # a graded recommendation for this population decides (USPSTF A/B/C/D/I)
+        decision.deciding.insert(0, grade)
+        best = [grade] + best
     stances = [s.stance for s in best[:4]]
-    if unknown and frame.kind == "clinical":
+    if grade is not None and grade.stance == "individual":
+        decision.verdict = "conditional"
+    elif unknown and frame.kind == "clinical":
         decision.verdict, decision.reason = "insufficient_evidence", f"the sources do not address: {', '.join(unknown)}"
     elif "insufficient" in stances[:2]:
         decision.verdict, decision.reason = "insufficient_evidence", "the sources find the evidence insufficient"

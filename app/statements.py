@@ -17,15 +17,15 @@ _CUES: list[tuple[str, re.Pattern]] = [
     ("experimental", re.compile(r"experimental|investigational|unproven", re.I)),
     ("not_covered", re.compile(r"not (?:considered )?medically necessary|not covered|(?:is|are) excluded|not a covered|"
                                r"is not a benefit|does not authori[sz]e|not eligible", re.I)),
-    ("insufficient", re.compile(r"insufficient evidence|evidence is insufficient|\bI statement\b|\[grade i\]|grade i\b|"
+    ("insufficient", re.compile(r"insufficient evidence|evidence is insufficient|\bI statement\b|\[grade i\]|grade:? i\b|"
                                 r"do(?:es)? not address|not addressed|no recommendation|not enough evidence|"
                                 r"insufficient to assess|uncertain", re.I)),
     ("against", re.compile(r"recommends? against|suggests? against|recommendation against|should not|is not recommended|are not recommended|not recommended|"
-                           r"\bdo not\b|\bavoid\b|\[grade d\]|grade d\b|no (?:added |additional )?benefit|not indicated|"
+                           r"\bdo not\b|\bavoid\b|\[grade d\]|grade:? d\b|no (?:added |additional )?benefit|not indicated|"
                            r"contraindicated|not better|no better", re.I)),
-    ("individual", re.compile(r"grade c\b|\[grade c\]|individual decision|selectively offer|individuali[sz]ed", re.I)),
+    ("individual", re.compile(r"grade:? c\b|\[grade c\]|individual decision|selectively offer|individuali[sz]ed", re.I)),
     ("covered", re.compile(r"medically necessary|\bis covered\b|\bare covered\b|covered (?:for|when)|is a benefit", re.I)),
-    ("recommends", re.compile(r"recommend|\bshould\b|grade a\b|grade b\b|\[grade [ab]\]|strong recommendation|"
+    ("recommends", re.compile(r"recommend|\bshould\b|grade:? a\b|grade:? b\b|\[grade [ab]\]|strong recommendation|"
                               r"is indicated|are indicated|may be considered|may be used|first[- ]line|is effective|"
                               r"are effective|is reasonable|class i\b|level a\b|level b\b|category i\b", re.I)),
 ]
