@@ -64,3 +64,14 @@ def test_any_of_lists_keep_their_structure():
     assert lead.startswith("CPAP") and len(items) == 2 and len(items[1].children) == 2
     facts = extract_facts("AHI 18, treated hypertension")
     assert evaluate(items[1], facts, extract_regimen("")).status == "met"
+
+
+def test_population_bands_pick_the_patient_s_age_and_sex():
+    from app.decision import population_fits
+
+    old = understand("Should an 81-year-old be screened for colorectal cancer?", "81-year-old man")
+    assert not population_fits("Adults aged 50 to 75 years", old)
+    assert population_fits("Adults aged 76 to 85 years", old)
+    woman = understand("Should she be screened?", "70-year-old woman who never smoked")
+    assert not population_fits("Men aged 65 to 75 years who have ever smoked", woman)
+    assert population_fits("Women aged 65 to 75 years who have never smoked", woman)
