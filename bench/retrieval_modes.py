@@ -1,0 +1,61 @@
+"""Hybrid retrieval against dense-only and BM25-only on the gold cases, in one run (same index,
+same embedder): recall@1, recall@5 and MRR over distinct documents, answerable cases only.
+Usage: python -m bench.retrieval_modes [--index DIR] [--cases PATH]"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def ranked_documents(hits) -> list[str]:
+    out: list[str] = []
+    for hit in hits:
+        if hit.chunk.document_id not in out:
+            out.append(hit.chunk.document_id)
+    return out
+
+
+def main() -> None:
+    from app.engine import Engine
+    from app.retrieval import Retriever
+    from app.settings import Settings
+    from evals.cases import load_cases
+    from ingest.sync import sync
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--index", type=Path)
+    parser.add_argument("--cases", type=Path, default=Path("evals/cases"))
+    parser.add_argument("--corpus", type=Path, default=Path("corpus"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        if args.index:
+            settings = settings.with_index(args.index)
+        else:
+            sync([args.corpus], settings)
+        engine = Engine.from_settings(settings)
+        cases = [c for c in load_cases(args.cases) if c.expected_sources]
+        print(f"{len(cases)} answerable cases · index {settings.index_path}")
+        print("| mode | recall@1 | recall@5 | MRR |\n|---|---|---|---|")
+        for mode in ("hybrid", "dense", "bm25"):
+            retriever = Retriever(engine.index, engine.embeddings, fetch_k=settings.retrieval.fetch_k,
+                                  rrf_k=settings.retrieval.rrf_k, mode=mode)
+            r1 = r5 = rr = 0.0
+            for case in cases:
+                docs = ranked_documents(retriever.search(case.question, 20))
+                ranks = [i for i, d in enumerate(docs, start=1) if d in case.expected_sources]
+                first = ranks[0] if ranks else None
+                r1 += first == 1
+                r5 += first is not None and first <= 5
+                rr += 1.0 / first if first else 0.0
+            n = len(cases)
+            print(f"| {mode} | {r1 / n:.3f} | {r5 / n:.3f} | {rr / n:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
