@@ -104,7 +104,11 @@ def compose(question: str, frame: Frame, decision: Decision, hits: list[Hit]) ->
             answer.numeric_checks.append(NumericCheck(quantity="regimen", requested=ev.detail.split(" vs ")[0],
                                                       limit=line.text, within_limit=ev.status == "met", citations=cites))
         if ev.status == "not_documented":
-            answer.missing_information.append(f"Document whether: {line.text}")
+            if line.children:
+                options = "; ".join(child.text.rstrip(";.") for child in line.children)
+                answer.missing_information.append(f"Document whether any of these applies: {options}")
+            else:
+                answer.missing_information.append(f"Document whether: {line.text}")
 
     sentences = _sentences(hits)
     words = stems(" ".join(frame.topic_words + frame.terms))
