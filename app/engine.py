@@ -4,6 +4,7 @@ by an entry point and shared by the CLI, the API and the evals."""
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from app.answering import compose
 from app.backends import embedder_stamp, make_chroma_client, make_embeddings, make_vector_store
@@ -45,7 +46,10 @@ class Engine:
             composer = LLMComposer(make_llm(settings), timeout_s=settings.llm.timeout_s)
         return cls(settings, index, embeddings, composer)
 
-    def ask(self, question: str, patient: str | None = None, filters: dict | None = None, k: int | None = None) -> Answer:
+    def ask(self, question: str, patient: str | None = None, filters: dict | None = None, k: int | None = None,
+            progress: Callable[[str, dict], None] | None = None) -> Answer:
+        """The cited determination. ``progress(event, data)`` is told when composing starts
+        (after retrieval), so a stream can report it as it happens."""
         if not isinstance(question, str) or not question.strip():
             raise BadRequest("question must be a non-empty string", code="empty_question")
         if len(question) > MAX_QUESTION_CHARS:
@@ -58,6 +62,8 @@ class Engine:
         hits = self.retriever.search(question, k or self.settings.retrieval.k, filters)
         t1 = time.perf_counter()
         timings["retrieval"] = (t1 - t0) * 1000
+        if progress is not None:
+            progress("composing", {"passages": len(hits), "retrieval_ms": round(timings["retrieval"], 2)})
         min_sim = None if self.settings.embedding.backend == "fake" else self.settings.retrieval.min_similarity
         decision = decide(frame, hits, self.index, has_patient=bool(patient and patient.strip()), min_similarity=min_sim)
         known = {h.chunk.chunk_id for h in hits}

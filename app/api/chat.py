@@ -4,6 +4,8 @@ resolved question with the accumulated patient facts, store the turn, record it.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import logging
 from dataclasses import dataclass
 from typing import Iterator
@@ -61,10 +63,25 @@ class Chats:
     def events(self, who: Principal, turn: PendingTurn) -> Iterator[str]:
         """Server-Sent Events: ``retrieving``, ``composing``, then ``answer`` (or ``error``)."""
         yield sse("retrieving", {"session_id": turn.session.id, "question": turn.question})
+        events: queue.Queue = queue.Queue()
+
+        def work() -> None:  # the engine reports "composing" as it starts composing
+            try:
+                events.put(("answer", self.runtime.ask(
+                    turn.question, turn.patient, progress=lambda name, data: events.put((name, data)))))
+            except Exception as exc:  # handed to the stream below
+                events.put(("failed", exc))
+
+        threading.Thread(target=work, daemon=True).start()
         try:
-            answer = self.runtime.ask(turn.question, turn.patient)
-            yield sse("composing", {"passages": len(answer.retrieved), "retrieval_ms": answer.timings_ms.get("retrieval")})
-            response = self.finish(who, turn, answer)
+            while True:
+                name, payload = events.get()
+                if name == "failed":
+                    raise payload
+                if name == "answer":
+                    break
+                yield sse(name, payload)
+            response = self.finish(who, turn, payload)
         except AppError as exc:
             yield sse("error", exc.body())
             return

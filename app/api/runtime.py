@@ -45,8 +45,8 @@ class Runtime:
         return self.engine
 
     def ask(self, question: str, patient: str | None = None, filters: dict | None = None,
-            k: int | None = None) -> Answer:
+            k: int | None = None, progress=None) -> Answer:
         limit = self.settings.api.max_question_chars
         if len(question) > limit:
             raise QuestionTooLong(f"the question is {len(question)} characters; the limit is {limit}")
-        return self.current().ask(question, patient, filters, k)
+        return self.current().ask(question, patient, filters, k, progress=progress)
