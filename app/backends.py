@@ -69,7 +69,11 @@ def make_embeddings(settings: Settings) -> Embeddings:
 
         model_kwargs: dict = {"device": "cpu", "local_files_only": True}
         if backend == "onnx":
-            model_kwargs |= {"backend": "onnx", "model_kwargs": {"file_name": settings.embedding.onnx_file}}
+            raise ValueError(
+                "embedding.backend 'onnx' is not wired into the engine yet: sentence-transformers' ONNX "
+                "path needs optimum, whose only release pins transformers<4.58. bench/onnx_export.py "
+                "exports and measures the int8 model; see bench/README.md"
+            )
         return HuggingFaceEmbeddings(
             model_name=str(model_path(settings)),
             model_kwargs=model_kwargs,

@@ -32,6 +32,10 @@ class Engine:
     @classmethod
     def from_settings(cls, settings: Settings, embeddings=None) -> "Engine":
         embeddings = embeddings or make_embeddings(settings)
+        if settings.embedding.backend != "fake":
+            import torch
+
+            torch.set_num_threads(settings.embedding.query_threads)
         stamp = embedder_stamp(settings)
         client = make_chroma_client(settings)
         index = open_index(

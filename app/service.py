@@ -59,8 +59,10 @@ def create_app(settings: Settings) -> FastAPI:
         yield
 
     app = FastAPI(title="Criterion", version="0.1.0", lifespan=lifespan, responses=handlers.ERROR_RESPONSES,
+                  docs_url=None,  # served below from the packaged Swagger UI: no CDN, works offline
                   description="Cited medical-necessity determinations from coverage policies and guidelines. "
                               "Decision support only: verify every answer against the cited source.")
+    _mount_docs(app)
     metrics = Metrics()
     runtime = Runtime(settings)
     recorder = Recorder(metrics, AuditLog(settings.data_dir / "audit.jsonl"), logs.Fingerprints(settings.data_dir))
@@ -87,3 +89,19 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=WEB), name="static")
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """OpenAPI docs at /docs from the swagger-ui-bundle package (the default page loads a CDN)."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Criterion API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")

@@ -108,6 +108,15 @@ class BaselinePipeline:
         report.seconds = time.perf_counter() - started
         return report
 
+    def open(self) -> "BaselinePipeline":
+        """Reopen the collection a previous :meth:`ingest` persisted (another process)."""
+        import chromadb
+        from langchain_chroma import Chroma
+
+        self.store = Chroma(embedding_function=self.embeddings, persist_directory=str(self.persist_directory),
+                            client_settings=chromadb.Settings(anonymized_telemetry=False))
+        return self
+
     def search(self, question: str, k: int = K) -> list[Document]:
         return self.store.similarity_search(question, k=k)
 

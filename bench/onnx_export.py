@@ -130,8 +130,16 @@ def _quantize(src: Path, dest: Path) -> None:
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.getLogger().setLevel(logging.ERROR)  # "consider pre-processing" advice
-    quantize_dynamic(str(src), str(dest), weight_type=QuantType.QInt8, per_channel=True)
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    root.setLevel(logging.ERROR)  # quiet the "consider pre-processing" advice, logged on the root logger
+    try:
+        quantize_dynamic(str(src), str(dest), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        root.setLevel(level)
+        for handler in root.handlers[:]:
+            if handler not in handlers:  # a basicConfig() made on the way would print everyone's debug logs
+                root.removeHandler(handler)
 
 
 def _check(model_dir: Path, out_dir: Path) -> dict[str, float]:

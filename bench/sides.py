@@ -1,10 +1,11 @@
 """The measured side of the benchmark: one pipeline on one corpus, in its own process, so peak
 RSS and warm-up belong to that pipeline alone. ``bench.run`` starts these as
 
-    python -m bench.sides criterion|baseline|onnx --corpus DIR --cases PATH --work DIR --out FILE.json
+    python -m bench.sides criterion|baseline|onnx|latency --corpus DIR --cases PATH --work DIR --out FILE.json
 
 and reads back the JSON they write: ingest figures, raw-encoder figures, and per gold case the
-distinct retrieved document ids in rank order, the verdict (Criterion) and the warm latency.
+distinct retrieved document ids in rank order and the verdict (Criterion); ``latency`` times both
+pipelines over the indexes the other two left in ``--work``; ``onnx`` compares the encoders.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def raw_encoder(embeddings, texts: list[str]) -> dict:
     started = time.perf_counter()
     embeddings.embed_documents(texts)
     seconds = time.perf_counter() - started
-    return {"texts": len(texts), "chars": sum(map(len, texts)), "seconds": round(seconds, 3)}
+    return {"texts": len(texts), "chars": sum(map(len, texts)), "seconds": round(seconds, 5)}
 
 
 def timed_model(build):
@@ -54,7 +55,7 @@ def timed_model(build):
 # --- Criterion ----------------------------------------------------------------------------------
 
 
-def criterion_ingest(folder: Path, settings, embeddings) -> dict:
+def criterion_ingest(folder: Path, settings, embeddings) -> tuple[dict, list[str]]:
     from app.index import current_generation, read_chunks
     from ingest.indexing import embed_text
     from ingest.sync import sync
@@ -92,16 +93,14 @@ def ask_cases(engine, cases) -> list[dict]:
     return out
 
 
-def run_criterion(args, embeddings_factory=None, backend: str = "sentence-transformers") -> dict:
+def run_criterion(args, embeddings_factory=None, backend: str | None = None) -> dict:
     from app.backends import make_embeddings
     from app.engine import Engine
     from app.settings import Settings
     from evals.cases import load_cases
 
-    def settings_for(name: str) -> Settings:
-        return Settings(data_dir=args.work / name, embedding={"backend": backend})
-
-    settings = settings_for("criterion-index")
+    backend = backend or args.backend
+    settings = Settings(data_dir=args.work / "criterion-index", embedding={"backend": backend})
     embeddings, load_s = timed_model(lambda: (embeddings_factory or make_embeddings)(settings))
     result: dict = {"pipeline": "criterion", "backend": backend, "model_load_s": load_s, "rss_after_load_mb": peak_rss_mb()}
     pdfs = sorted(args.corpus.rglob("*.pdf"))
@@ -129,13 +128,25 @@ def run_criterion(args, embeddings_factory=None, backend: str = "sentence-transf
 # --- baseline -----------------------------------------------------------------------------------
 
 
-def run_baseline(args) -> dict:
+def baseline_embeddings(backend: str):
+    """The baseline's embedder: HuggingFaceEmbeddings on the bundled model (LangChain's fake for
+    the smoke test)."""
     from app.backends import model_path
     from app.settings import Settings
-    from bench.baseline import BaselinePipeline, make_baseline_embeddings
+    from bench.baseline import make_baseline_embeddings
+
+    if backend == "fake":
+        from langchain_core.embeddings import DeterministicFakeEmbedding
+
+        return DeterministicFakeEmbedding(size=384)
+    return make_baseline_embeddings(model_path(Settings()))
+
+
+def run_baseline(args) -> dict:
+    from bench.baseline import BaselinePipeline
     from evals.cases import load_cases
 
-    embeddings, load_s = timed_model(lambda: make_baseline_embeddings(model_path(Settings())))
+    embeddings, load_s = timed_model(lambda: baseline_embeddings(args.backend))
     result: dict = {"pipeline": "baseline", "model_load_s": load_s, "rss_after_load_mb": peak_rss_mb()}
     pdfs = sorted(args.corpus.rglob("*.pdf"))
     if pdfs and args.pdf_probe:
@@ -171,76 +182,136 @@ def run_baseline(args) -> dict:
 
 
 def run_onnx(args) -> dict:
-    """Encoder speed of torch fp32 (as shipped), ONNX fp32 and ONNX int8, interleaved round by
-    round so load from other processes falls on all three alike; then Criterion's gold-case run
-    with the int8 encoder (index built with it too)."""
+    """Encoder speed of torch fp32 as shipped, torch fp32 on one thread, ONNX fp32 and ONNX int8,
+    interleaved round by round so load from other processes falls on all alike; then Criterion's
+    gold-case run with the int8 encoder (index built with it too)."""
     import numpy as np
+    import torch
 
     from app.backends import make_embeddings, model_path
     from app.settings import Settings
     from bench.onnx_export import FP32_FILE, INT8_FILE, OnnxEmbeddings, export
-    from evals.cases import load_cases
 
     export_dir = args.onnx_dir
     exported = export(model_path(Settings()), export_dir)
-    encoders = {
-        "torch fp32 (shipped)": make_embeddings(Settings()),
-        "onnx fp32": OnnxEmbeddings(export_dir, FP32_FILE),
-        "onnx int8": OnnxEmbeddings(export_dir, INT8_FILE),
+    shipped = make_embeddings(Settings())
+    threads = torch.get_num_threads()
+    encoders = {  # name -> (encoder, torch intra-op threads while it runs)
+        f"torch fp32 (shipped, {threads} threads)": (shipped, threads),
+        "torch fp32, 1 thread": (shipped, 1),
+        "onnx fp32": (OnnxEmbeddings(export_dir, FP32_FILE), threads),
+        "onnx int8": (OnnxEmbeddings(export_dir, INT8_FILE), threads),
     }
+    from evals.cases import load_cases
+
     cases = load_cases(args.cases)
     questions = sample(sorted({c.question for c in cases}), args.queries)
     chunk_texts = json.loads(args.texts.read_text()) if args.texts else questions
     texts = sample(chunk_texts, args.batch_texts)
-    for enc in encoders.values():
+    for enc, _ in encoders.values():
         enc.embed_query("warm up")
         enc.embed_documents(texts[:8])
     single = {name: [] for name in encoders}
     batch = {name: [] for name in encoders}
     for _ in range(args.rounds):
-        for name, enc in encoders.items():
+        for name, (enc, n_threads) in encoders.items():
+            torch.set_num_threads(n_threads)
             for q in questions:
                 started = time.perf_counter()
                 enc.embed_query(q)
                 single[name].append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             enc.embed_documents(texts)
-            batch[name].append(len(texts) / (time.perf_counter() - started))
+            batch[name].append(round(len(texts) / (time.perf_counter() - started), 2))
+    torch.set_num_threads(threads)
     speed = {
         name: {"single_ms_p50": round(float(np.median(single[name])), 2),
                "single_ms_p95": round(float(np.percentile(single[name], 95)), 2),
                "batch_texts_per_s": round(float(np.median(batch[name])), 2), "batch_rounds": batch[name]}
         for name in encoders
     }
-    int8 = encoders.pop("onnx int8")
-    encoders.clear()  # free the other two before the int8 gold-case run
+    int8 = encoders["onnx int8"][0]
+    encoders.clear()  # free the others before the int8 gold-case run
+    del shipped
     result = run_criterion(args, embeddings_factory=lambda s: int8, backend="onnx")
     result.update({
-        "pipeline": "criterion-onnx-int8", "exported_now": exported, "speed": speed,
+        "pipeline": "criterion-onnx-int8", "exported_now": exported, "speed": speed, "torch_threads": threads,
         "queries": len(questions), "rounds": args.rounds, "batch_texts": len(texts),
         "export": json.loads((export_dir / "EXPORTED.json").read_text()),
     })
     return result
 
 
+# --- latency, both pipelines in one process -----------------------------------------------------
+
+
+def run_latency(args) -> dict:
+    """Warm latency of both pipelines over the gold questions, from the indexes the two sides
+    built, alternating Criterion and baseline question by question (and which goes first, round
+    by round) so load from other processes falls on both alike. Per question the median of the
+    rounds is kept."""
+    import numpy as np
+
+    from app.backends import make_embeddings
+    from app.engine import Engine
+    from app.settings import Settings
+    from bench.baseline import BaselinePipeline
+    from evals.cases import load_cases
+
+    settings = Settings(data_dir=args.work / "criterion-index", embedding={"backend": args.backend})
+    engine = Engine.from_settings(settings, embeddings=make_embeddings(settings))
+    baseline = BaselinePipeline(baseline_embeddings(args.backend), args.work / "baseline-index").open()
+    cases = load_cases(args.cases)
+    for case in cases[:3]:  # warm both
+        engine.ask(case.question, patient=case.patient)
+        baseline.ranked_documents(case.question)
+    times = {"criterion": [[] for _ in cases], "criterion_retrieval": [[] for _ in cases], "baseline": [[] for _ in cases]}
+
+    def criterion(i, case):
+        started = time.perf_counter()
+        answer = engine.ask(case.question, patient=case.patient)
+        times["criterion"][i].append((time.perf_counter() - started) * 1000)
+        times["criterion_retrieval"][i].append(answer.timings_ms.get("retrieval", 0.0))
+
+    def naive(i, case):
+        started = time.perf_counter()
+        baseline.ranked_documents(case.question)
+        times["baseline"][i].append((time.perf_counter() - started) * 1000)
+
+    for r in range(args.rounds):
+        for i, case in enumerate(cases):
+            first, second = (criterion, naive) if (r + i) % 2 == 0 else (naive, criterion)
+            first(i, case)
+            second(i, case)
+    out = {"rounds": args.rounds, "questions": len(cases)}
+    for name, per_case in times.items():
+        medians = [float(np.median(t)) for t in per_case]
+        out[name] = {"p50_ms": round(float(np.percentile(medians, 50)), 2),
+                     "p95_ms": round(float(np.percentile(medians, 95)), 2),
+                     "max_ms": round(max(medians), 2)}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="one measured side of the benchmark (see bench.run)")
-    parser.add_argument("side", choices=["criterion", "baseline", "onnx"])
-    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("side", choices=["criterion", "baseline", "onnx", "latency"])
+    parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--cases", type=Path, required=True)
     parser.add_argument("--work", type=Path, required=True, help="scratch directory for the index")
     parser.add_argument("--out", type=Path, required=True, help="where the JSON result goes")
     parser.add_argument("--raw-sample", type=int, default=-1,
                         help="raw-encoder pass over this many chunk texts (0: all; -1: skip)")
     parser.add_argument("--pdf-probe", action="store_true", help="also time the corpus's PDFs alone (pages/s)")
+    parser.add_argument("--backend", default="sentence-transformers",
+                        help="Criterion's embedding backend ('fake' for the smoke test)")
     parser.add_argument("--onnx-dir", type=Path, default=None)
     parser.add_argument("--texts", type=Path, default=None, help="JSON list of chunk texts for batch throughput")
-    parser.add_argument("--queries", type=int, default=64)
-    parser.add_argument("--batch-texts", type=int, default=96)
+    parser.add_argument("--queries", type=int, default=32)
+    parser.add_argument("--batch-texts", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    run = {"criterion": run_criterion, "baseline": run_baseline, "onnx": run_onnx}[args.side]
+    run = {"criterion": run_criterion, "baseline": run_baseline, "onnx": run_onnx, "latency": run_latency}[args.side]
     result = run(args)
     args.out.write_text(json.dumps(result, indent=1))
     return 0

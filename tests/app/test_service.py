@@ -55,3 +55,9 @@ def test_auth_off_refuses_a_public_interface(fake_settings):
 def test_auth_on_without_keys_refuses_to_start(fake_settings):
     with pytest.raises(ValueError, match="no API keys are configured"):
         create_app(fake_settings)
+
+
+def test_openapi_docs_are_served_without_a_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in page.text and "cdn" not in page.text.lower()
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
