@@ -30,7 +30,7 @@ def main(folder: Path) -> str:
         settings = Settings(data_dir=Path(tmp) / "data")
         first = sync([work], settings)
         second = sync([work], settings)
-        victim = sorted(p for p in work.rglob("*.md") if p.name not in settings.ingest.exclude)[0]
+        victim = sorted(p for p in work.rglob("*") if p.suffix in (".md", ".html", ".txt") and p.name not in settings.ingest.exclude)[0]
         victim.write_text(victim.read_text() + "\n\nAppended paragraph for the incremental check.\n")
         touched = sync([work], settings)
         chunks = read_chunks(current_generation(settings.index_path))

@@ -178,7 +178,8 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
             done += n
             progress("embed", done, len(to_embed))
 
-        writer.add_vectors(to_embed, batch=max(256, settings.embedding.batch_size), progress=advance)
+        # large groups let the encoder sort by length across more texts (less padding)
+        writer.add_vectors(to_embed, batch=max(512, settings.embedding.batch_size), progress=advance)
         report.embed_seconds = time.perf_counter() - t0
         report.chunks_embedded = len(to_embed)
 
