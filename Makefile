@@ -45,6 +45,8 @@ eval: install ## score the starter corpus against its gold cases (exit 1 when th
 	$(BIN)/criterion eval --cases evals/cases --corpus corpus --out evals/reports/latest --thresholds evals/thresholds.yaml
 
 bench: install ## benchmark Criterion against a naive LangChain pipeline (writes bench/results.md)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.onnx_export
 	$(BIN)/python -m bench.run
 
 clean: ## remove the virtualenv and data
