@@ -60,7 +60,7 @@ def count_unit(word: str) -> str:
 
 COVERAGE_CUES = re.compile(
     r"medically necessary|medical necessity|\bcover(?:ed|age)?\b|authori[sz]|approv|qualif|eligible|"
-    r"meet(?:s)? (?:the )?criteria|reimburs|prior auth|pay for|reauthori",
+    r"meet(?:s)? (?:the )?criteria|reimburs|prior auth|pay for|reauthori|\bmedicare\b|\bmedicaid\b|health plan|payer|insurer",
     re.I,
 )
 INFO_CUES = re.compile(r"^\s*(?:(?:at|in|for|by|from|to|with|under)\s+)?(what|when|how|which|why|who|list|describe|explain|outline)\b", re.I)
