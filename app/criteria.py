@@ -54,11 +54,13 @@ def parse_criteria(section_text: str) -> tuple[str | None, list[CriterionLine]]:
         depth = (len(line) - len(line.lstrip(" "))) // 2
         body = line.strip()
         if body.startswith("- "):
-            body = body[2:].strip()
-            if depth >= 1 and items:
-                items[-1].children.append(CriterionLine(body))
-            else:
-                items.append(CriterionLine(body))
+            node = CriterionLine(body[2:].strip())
+            parent = items[-1] if depth >= 1 and items else None
+            for _ in range(depth - 1):  # nested any-of lists go as deep as the policy writes them
+                if parent is None or not parent.children:
+                    break
+                parent = parent.children[-1]
+            (parent.children if parent is not None else items).append(node)
         elif lead is None and not items:
             lead = body
     return lead, items
@@ -125,8 +127,24 @@ def roman_to_digits(text: str) -> str:
                   lambda m: f"{m.group(1)} {_ROMAN[m.group(2).lower()]}", text, flags=re.I)
 
 
-def _compare(value: float, op: str, limit: float) -> bool:
+def _compare(value: float, op: str, limit) -> bool:
+    if op == "range":
+        return limit[0] <= value <= limit[1]
     return {">=": value >= limit, ">": value > limit, "<=": value <= limit, "<": value < limit}[op]
+
+
+def _shown(op: str, limit) -> str:
+    return f"{limit[0]:g} to {limit[1]:g}" if op == "range" else f"{op} {limit:g}"
+
+
+def _range(text: str, name: str, name_pattern: str):
+    """'AHI 5 to 14 events per hour' → ('range', (5, 14))."""
+    low = text.lower()
+    m = re.search(rf"(?<![a-z])(?:{name_pattern})(?![a-z])[^0-9;]{{0,25}}?{NUM}\s*(?:to|-|–)\s*{NUM}", low)
+    if not m:
+        return None
+    lo, hi = float(m.group(1).replace(",", "")), float(m.group(2).replace(",", ""))
+    return ("range", (lo, hi)) if hi > lo else None
 
 
 def _numeric(text: str, facts: Facts) -> Evaluation | None:
@@ -137,16 +155,16 @@ def _numeric(text: str, facts: Facts) -> Evaluation | None:
     for name, pattern in candidates.items():
         if not re.search(rf"(?<![a-z])(?:{pattern})(?![a-z])", text.lower()):
             continue
-        th = _threshold(text, name, pattern)
+        th = _threshold(text, name, pattern) or _range(text, name, pattern)
         if th is None:
             continue
         values = [facts.age] if name == "age" and facts.age is not None else facts.all_numbers.get(name, [])
         if not values:
-            results.append(Evaluation("not_documented", f"{name} not documented (criterion: {th[0]} {th[1]:g})"))
+            results.append(Evaluation("not_documented", f"{name} not documented (criterion: {_shown(*th)})"))
             continue
         ok = all(_compare(v, *th) for v in values)  # every measurement must qualify ("two levels < 300")
         shown = " and ".join(f"{v:g}" for v in values)
-        results.append(Evaluation("met" if ok else "not_met", f"{name} {shown} {'meets' if ok else 'fails'} {th[0]} {th[1]:g}"))
+        results.append(Evaluation("met" if ok else "not_met", f"{name} {shown} {'meets' if ok else 'fails'} {_shown(*th)}"))
     if not results:
         return None
     if len(results) == 1:
@@ -328,6 +346,9 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
     """A criterion's status for this patient. ``idf`` weighs words by rarity in the corpus, so
     'rheumatologist' counts for more than 'prescribed' when matching words."""
     if line.any_of:
+        own = _numeric(roman_to_digits(line.text), facts)  # "AHI 5 to 14 events per hour with ANY of:"
+        if own is not None and own.status == "not_met":
+            return own
         results = [evaluate(child, facts, regimen, idf) for child in line.children]
         if any(r.status == "met" for r in results):
             return Evaluation("met", next(r.detail for r in results if r.status == "met"))
