@@ -42,6 +42,9 @@ class Engine:
             settings.index_path, stamp=stamp,
             vector_store_factory=lambda name: make_vector_store(settings, embeddings, client, stamp=stamp, collection=name),
         )
+        from app.context import read
+
+        read("No warm-up.")  # load the ConText pipeline now, not on the first question
         composer = None
         if settings.llm.composer == "llm":
             from app.llm_composer import LLMComposer
