@@ -18,22 +18,15 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    from app.engine import Engine
-    from app.settings import Settings
+    from bench.engines import engine_over
     from evals.cases import load_cases
-    from ingest.sync import sync
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--index", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp))
-        if args.index:
-            settings = settings.with_index(args.index)
-        else:
-            sync([Path("corpus")], settings)
-        engine = Engine.from_settings(settings)
+        engine, _ = engine_over(tmp, args.index)
         cases = load_cases(Path("evals/cases"))
         for case in cases:  # warm-up: model, caches, ConText pipeline
             engine.ask(case.question, case.patient)

@@ -21,11 +21,9 @@ def ranked_documents(hits) -> list[str]:
 
 
 def main() -> None:
-    from app.engine import Engine
     from app.retrieval import Retriever
-    from app.settings import Settings
+    from bench.engines import engine_over
     from evals.cases import load_cases
-    from ingest.sync import sync
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--index", type=Path)
@@ -33,12 +31,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=Path("corpus"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp))
-        if args.index:
-            settings = settings.with_index(args.index)
-        else:
-            sync([args.corpus], settings)
-        engine = Engine.from_settings(settings)
+        engine, settings = engine_over(tmp, args.index, args.corpus)
         cases = [c for c in load_cases(args.cases) if c.expected_sources]
         print(f"{len(cases)} answerable cases · index {settings.index_path}")
         print("| mode | recall@1 | recall@5 | MRR |\n|---|---|---|---|")

@@ -52,7 +52,8 @@ class IndexLock:
         self.fh.close()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in ``path`` durable (the directory entry itself)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -146,13 +147,13 @@ class IndexWriter:
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
-        _fsync_dir(gens)
+        fsync_dir(gens)
         pointer_tmp = self.index_dir / f"{CURRENT}.tmp"
         pointer_tmp.write_text(name)
         with open(pointer_tmp) as fh:
             os.fsync(fh.fileno())
         os.replace(pointer_tmp, self.index_dir / CURRENT)
-        _fsync_dir(self.index_dir)
+        fsync_dir(self.index_dir)
         self._collect_garbage({c.chunk_id for c in chunk_list}, keep=name)
         (self.index_dir / DIRTY).unlink(missing_ok=True)
         return final

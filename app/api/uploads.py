@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from app.errors import EmptyDocument, FileTooLarge, UnreadableDocument, UnsupportedFileType
+from ingest.indexing import fsync_dir  # the upload route is the one place app/ calls ingest/
 
 TEXT_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".txt")
 SUFFIXES = (".pdf", *TEXT_SUFFIXES)
@@ -121,7 +122,7 @@ class UploadFolder:
         if path is None:
             return False
         path.unlink()
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
         return True
 
     def _write(self, final: Path, data: bytes) -> None:
@@ -135,12 +136,4 @@ class UploadFolder:
             os.replace(partial, final)
         finally:
             partial.unlink(missing_ok=True)
-        _fsync_dir(self.path)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(self.path)
