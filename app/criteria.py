@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from app.context import read as read_context
 from app.statements import stems
-from app.understanding import COUNT_UNITS, NUM, QUANTITIES, Facts, Regimen, _COUNTED, count_unit
+from app.understanding import COUNT_UNITS, NUM, QUANTITIES, Facts, Regimen, _COUNTED, count_unit, roman_to_digits
 from app.vocabulary import GENERIC
 
 GENERIC_STEMS = stems(" ".join(GENERIC))
@@ -117,14 +117,6 @@ def _threshold(text: str, name: str, name_pattern: str) -> tuple[str, float] | N
         if best is None or score < best[0]:
             best = (score, op, float(m.group(2).replace(",", "")))
     return (best[1], best[2]) if best else None
-
-
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
-
-
-def roman_to_digits(text: str) -> str:
-    return re.sub(r"\b(grade|class|stage|type|category)\s+(i{1,3}|iv|v)\b",
-                  lambda m: f"{m.group(1)} {_ROMAN[m.group(2).lower()]}", text, flags=re.I)
 
 
 def _compare(value: float, op: str, limit) -> bool:

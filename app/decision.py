@@ -19,11 +19,11 @@ from app.criteria import CriterionLine, Evaluation, evaluate, parse_criteria
 from app.index import Index
 from app.retrieval import Hit
 from app.statements import NEGATIVE, POSITIVE, Sentence, overlap, split_chunk, stems
-from app.criteria import _NEGATION, _numeric, roman_to_digits
-from app.understanding import Frame
-from app.vocabulary import GENERIC, expand
+from app.criteria import _NEGATION, GENERIC_STEMS, _numeric
+from app.understanding import Frame, roman_to_digits
+from app.vocabulary import expand
 
-_GENERIC_STEMS = stems(" ".join(GENERIC)) | stems("considered medically necessary covered experimental investigational unproven not excluded")
+_GENERIC_STEMS = GENERIC_STEMS | stems("considered medically necessary covered experimental investigational unproven not excluded")
 _DRUG_LIKE = re.compile(r"(?:olol|alol|pril|sartan|tide|mab|nib|parin|xaban|gatran|statin|dipine|azole|cycline|floxacin|mycin|vir|prazole|tropin|lukast|semide|thiazide|zepam|oxetine|afaxine|triptan|gepant)$")
 
 MIN_TOPIC_COVERAGE = 0.5
@@ -61,27 +61,10 @@ def topic_coverage(frame: Frame, hits: list[Hit], index: Index) -> float:
     seen: set[str] = set()
     for hit in hits[:5]:
         seen |= stems(f"{hit.chunk.title} {hit.chunk.section} {hit.chunk.text}")
-    idf = index_idf(index)
+    idf = index.word_idf
     top = max(idf.values(), default=1.0) + 1.0
     total = sum(idf.get(w, top) for w in words)
     return sum(idf.get(w, top) for w in words & seen) / total
-
-
-_IDF_CACHE: dict[int, dict[str, float]] = {}
-
-
-def index_idf(index: Index) -> dict[str, float]:
-    import math
-
-    key = id(index)
-    if key not in _IDF_CACHE:
-        df: dict[str, int] = {}
-        for chunk in index.chunks.values():
-            for w in stems(f"{chunk.title} {chunk.section} {chunk.text}"):
-                df[w] = df.get(w, 0) + 1
-        n = max(1, len(index.chunks))
-        _IDF_CACHE[key] = {w: math.log(1 + n / d) for w, d in df.items()}
-    return _IDF_CACHE[key]
 
 
 def _query_words(frame: Frame) -> frozenset[str]:
@@ -416,7 +399,7 @@ def _coverage(frame: Frame, hits: list[Hit], index: Index, policy: str, has_pati
         if lead:
             decision.deciding.append(_sentence_for(lead, chunks))
         for item in items:
-            ev = evaluate(item, frame.facts, frame.regimen, index_idf(index))
+            ev = evaluate(item, frame.facts, frame.regimen, index.word_idf)
             decision.criteria.append((item, ev, _sentence_for(item.text, chunks)))
     decision.deciding = [s for s in decision.deciding if s]
     statuses = [ev.status for _, ev, _ in decision.criteria if ev.status != "not_applicable"]

@@ -17,7 +17,6 @@ from app.schemas import Answer
 from app.settings import Settings
 from app.understanding import understand
 
-MAX_QUESTION_CHARS = 4000
 
 
 class Engine:
@@ -45,6 +44,7 @@ class Engine:
         from app.context import read
 
         read("No warm-up.")  # load the ConText pipeline now, not on the first question
+        index.word_idf  # noqa: B018 — and the corpus word weights
         composer = None
         if settings.llm.composer == "llm":
             from app.llm_composer import LLMComposer
@@ -59,8 +59,9 @@ class Engine:
         (after retrieval), so a stream can report it as it happens."""
         if not isinstance(question, str) or not question.strip():
             raise BadRequest("question must be a non-empty string", code="empty_question")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise BadRequest(f"question is {len(question)} characters; the limit is {MAX_QUESTION_CHARS}", code="question_too_long")
+        limit = self.settings.api.max_question_chars  # one limit for the CLI, the API and the evals
+        if len(question) > limit:
+            raise BadRequest(f"question is {len(question)} characters; the limit is {limit}", code="question_too_long")
         if patient is not None and not isinstance(patient, str):
             raise BadRequest("patient must be text", code="bad_patient")
         timings: dict[str, float] = {}

@@ -16,7 +16,9 @@ midway leaves the previous index answering exactly as before.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -35,11 +37,6 @@ def current_generation(index_dir: Path) -> Path | None:
         return None
     gen = index_dir / GENERATIONS / pointer.read_text().strip()
     return gen if (gen / "manifest.json").exists() else None
-
-
-def read_manifest(index_dir: Path) -> dict | None:
-    gen = current_generation(index_dir)
-    return json.loads((gen / "manifest.json").read_text()) if gen else None
 
 
 def read_chunks(generation: Path) -> list[Chunk]:
@@ -66,6 +63,19 @@ class Index:
     @property
     def collection(self) -> str:
         return self.manifest["collection"]
+
+    @cached_property
+    def word_idf(self) -> dict[str, float]:
+        """Inverse document frequency of every (stemmed) word over this generation's chunks:
+        how much finding a word says. Computed once per loaded index."""
+        from app.statements import stems
+
+        df: dict[str, int] = {}
+        for chunk in self.chunks.values():
+            for word in stems(f"{chunk.title} {chunk.section} {chunk.text}"):
+                df[word] = df.get(word, 0) + 1
+        n = max(1, len(self.chunks))
+        return {word: math.log(1 + n / d) for word, d in df.items()}
 
     def mask(self, *, document_ids=None, doc_type=None, issuer=None, status=None) -> np.ndarray | None:
         """0/1 row mask over ``order`` for metadata filters (None when nothing filters)."""

@@ -41,10 +41,6 @@ class Sentence:
     start: int
     stance: str
 
-    @property
-    def negative_section(self) -> bool:
-        return bool(_NEGATIVE_SECTIONS.search(self.chunk.section))
-
 
 _AGAINST_SECTION = re.compile(r"recommends against|not recommended|do not do", re.I)
 

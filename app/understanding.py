@@ -205,12 +205,20 @@ def merge_regimen(primary: Regimen, secondary: Regimen) -> Regimen:
     return primary
 
 
-def extract_facts(text: str) -> Facts:
-    from app.criteria import roman_to_digits
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
 
+
+def roman_to_digits(text: str) -> str:
+    """'Wagner grade III' → 'Wagner grade 3', so grades and classes compare as numbers."""
+    return re.sub(r"\b(grade|class|stage|type|category)\s+(i{1,3}|iv|v)\b",
+                  lambda m: f"{m.group(1)} {_ROMAN[m.group(2).lower()]}", text, flags=re.I)
+
+
+def extract_facts(text: str) -> Facts:
     low = text.lower()
-    facts = Facts(text=text, numbers=extract_numbers(roman_to_digits(text)))
-    facts.all_numbers = extract_all_numbers(roman_to_digits(text), facts.numbers)
+    normalised = roman_to_digits(text)
+    facts = Facts(text=text, numbers=extract_numbers(normalised))
+    facts.all_numbers = extract_all_numbers(normalised, facts.numbers)
     m = _AGE.search(low)
     if m:
         facts.age = float(next(g for g in m.groups() if g))
