@@ -69,7 +69,7 @@ def parse_criteria(section_text: str) -> tuple[str | None, list[CriterionLine]]:
 _UNITS = {
     "ldl": r"mg/dl", "bmi": r"kg/m", "ahi": r"events|per hour|/h", "spo2": r"%", "pao2": r"mm ?hg",
     "a1c": r"%", "testosterone": r"ng/dl", "eosinophils": r"cells|/µl|/ul|/mm", "age": r"years?",
-    "hematocrit": r"%", "ige": r"iu", "mg-adl": r"points?", "fpg": r"mg/dl",
+    "hematocrit": r"%", "ige": r"iu", "mg-adl": r"points?", "fpg": r"mg/dl", "probability": r"%",
 }
 _OPS = [
     (">=", ("≥", ">=", "at least", "or more", "or older", "or higher", "or greater", "minimum of")),
@@ -101,6 +101,7 @@ def _threshold(text: str, name: str, name_pattern: str) -> tuple[str, float] | N
         return None
     unit_re = _UNITS.get(name)
     best = None
+    bounds: list[tuple[str, float]] = []
     for m in _TRIPLE.finditer(low):
         before, after = (m.group(1) or "").lower(), (m.group(4) or "").lower()
         op = _op(before) or _op(after)
@@ -110,12 +111,19 @@ def _threshold(text: str, name: str, name_pattern: str) -> tuple[str, float] | N
         fits = bool(unit_re and re.match(unit_re, unit))
         distance = abs(m.start() - label.end())
         score = (0 if fits else 1, distance)
-        if unit_re and unit and not fits and unit in ("weeks", "week", "months", "days", "years") and name != "age":
-            continue
+        if unit_re and unit and not fits and name != "age" and not unit.startswith(("or", "and", "with")):
+            continue  # another quantity's number ("BMI ≥ 30 kg/m² ... A1C" is not an A1C limit)
         if not fits and re.match(r"^(?:g|mg|mcg|g/kg|mg/kg|units?|ml|iu)$", unit):
             continue  # a dose, not this quantity ("a course totalling less than 1 g/kg")
+        value = float(m.group(2).replace(",", ""))
+        if fits:
+            bounds.append((op, value))
         if best is None or score < best[0]:
-            best = (score, op, float(m.group(2).replace(",", "")))
+            best = (score, op, value)
+    lower = [v for op, v in bounds if op in (">=", ">")]
+    upper = [v for op, v in bounds if op in ("<=", "<")]
+    if lower and upper and min(upper) > max(lower):  # "BMI ≥ 30 kg/m² and < 35 kg/m²"
+        return "range", (max(lower), min(upper))
     return (best[1], best[2]) if best else None
 
 
@@ -180,9 +188,18 @@ def check_count(text: str, regimen: Regimen) -> Evaluation | None:
     low = text.lower()
     m = re.search(rf"(?:no more than|not more than|up to|not exceed|maximum of|at most)\s+(\d+)\s+(?:[a-z-]+\s)?({COUNT_UNITS})", low) \
         or re.search(rf"\b\d+\s+to\s+(\d+)\s+(?:[a-z-]+\s)?({COUNT_UNITS})", low)
-    if not m or count_unit(m.group(2)) != regimen.count_unit:
+    if not m:  # "the total number of ESI sessions ... does not exceed 4 in a rolling 12 months"
+        unit = re.search(rf"\b({COUNT_UNITS})\b", low)
+        bare = re.search(r"(?:no more than|not more than|not exceed|maximum of|at most)\s+(\d+)\b(?!\s*(?:%|mg|g\b|hours?|days?|weeks?|months?))", low)
+        m = (bare.group(1), unit.group(1)) if unit and bare else None
+        if m is None:
+            return None
+        limit_text, unit_text = m
+    else:
+        limit_text, unit_text = m.group(1), m.group(2)
+    if count_unit(unit_text) != regimen.count_unit:
         return None
-    limit = float(m.group(1))
+    limit = float(limit_text)
     ok = regimen.count <= limit
     return Evaluation("met" if ok else "not_met",
                       f"requested {regimen.count:g} {regimen.count_unit}s vs at most {limit:g}")
@@ -236,6 +253,8 @@ def _duration(criterion: str, patient: str) -> Evaluation | None:
     words = _content(criterion)
     if re.search(r"symptom|pain|pattern|headache", low):
         words = words | stems("pain symptoms headache")
+    if re.search(r"nonsurgical|conservative|therapy|treatment|trial|care\b", low):
+        words = words | stems("therapy treatment started trial conservative nonsurgical")
     found = []
     for clause in re.split(r"[.;\n]", patient.lower()):
         for d in re.finditer(_SPAN + r"(?!\s*(?:per|a|each|every)\s+(?:day|week|month|year))", clause):
@@ -270,6 +289,21 @@ def _percent_change(criterion: str, patient: str) -> Evaluation | None:
     return Evaluation("met" if ok else "not_met", f"{value:g}% documented vs {op} {limit:g}%")
 
 
+def _share_of(criterion: str, patient: str) -> Evaluation | None:
+    """'on ≥ 70% of nights' against the record's '55% of nights' (the same thing counted)."""
+    m = re.search(r"(≥|>=|at least|more than|≤|<=|no more than|less than|<|>)\s*(\d+(?:\.\d+)?)\s*% of (?:all )?([a-z]+)",
+                  criterion.lower())
+    if not m:
+        return None
+    p = re.search(rf"(\d+(?:\.\d+)?)\s*% of (?:all |the )?{m.group(3)}", patient.lower())
+    if not p:
+        return None
+    op = {"at least": ">=", "≥": ">=", "more than": ">", "≤": "<=", "no more than": "<=", "less than": "<"}.get(m.group(1), m.group(1))
+    value, limit = float(p.group(1)), float(m.group(2))
+    ok = _compare(value, op, limit)
+    return Evaluation("met" if ok else "not_met", f"{value:g}% of {m.group(3)} documented vs {op} {limit:g}%")
+
+
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
 
@@ -291,6 +325,41 @@ def _count_tried(criterion: str, patient: str) -> Evaluation | None:
     ok = len(named) >= need
     return Evaluation("met" if ok else "not_met",
                       f"{len(named)} of the required {need} {m.group(2).strip()} documented ({', '.join(named)})")
+
+
+_REFERS_ELSEWHERE = re.compile(r"\b(?:criteria|requirements) (?:below|above)\b|\bspecific criteria\b", re.I)
+_SPECIALIST = re.compile(r"\b[a-z-]*(?:ologist|iatrist|specialist|surgeon)s?\b", re.I)
+
+
+def _specialist(criterion: str, patient: str) -> Evaluation | None:
+    """'prescribed by, or in consultation with, a pulmonologist or an allergist-immunologist':
+    met when the record names one of those specialists outside a negation."""
+    if not re.search(r"prescribed by|in consultation with|under the care of|managed by|ordered by|evaluated by", criterion, re.I):
+        return None
+    wanted = {m.lower().rstrip("s") for m in _SPECIALIST.findall(criterion)}
+    if not wanted:
+        return None
+    negated, affirmed = _scopes(patient)
+    named = {w for w in wanted if stems(w) & affirmed} or \
+            {w for w in wanted for part in w.split("-") if len(part) > 6 and stems(part) & affirmed}
+    if named:
+        return Evaluation("met", "documented: " + ", ".join(sorted(named)))
+    return None
+
+
+def _one_listed(text: str, facts: Facts) -> Evaluation | None:
+    """'with documented excessive daytime sleepiness, insomnia, hypertension or history of stroke':
+    met when the record affirms every word of one listed item."""
+    body = re.sub(r"\b(?:such as|including|documented|for example|e\.g\.)\b", ",", text, flags=re.I)
+    items = [i for i in re.split(r",|\bor\b|\band\b|\(|\)", body) if _content(i)]
+    if len(items) < 3:
+        return None
+    negated, affirmed = _scopes(facts.text)
+    for item in items:
+        words = _content(item)
+        if words and words <= affirmed:
+            return Evaluation("met", "documented: " + item.strip())
+    return None
 
 
 def _content(text: str) -> frozenset[str]:
@@ -354,25 +423,38 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
         if parent and _negated_in(facts.text, parent, idf, line.text):
             return Evaluation("not_met", "the record states the opposite")
         return Evaluation("not_documented", "none of the alternatives is documented")
+    if _REFERS_ELSEWHERE.search(line.text):
+        return Evaluation("not_applicable", "checked under the section it refers to")
     numeric = _numeric(roman_to_digits(line.text), facts)
     if numeric is not None:
+        rest = re.search(r"\bwith (?:at least one |an? |any )?(.{8,})$", line.text)
+        if numeric.status == "met" and rest and not _numeric(roman_to_digits(rest.group(1)), facts):
+            # "BMI ≥ 35 kg/m² with at least one obesity-related comorbidity": the number and the rest
+            also = _one_listed(rest.group(1), facts) or evaluate(CriterionLine(rest.group(1)), facts, regimen, idf)
+            if also.status in ("not_met", "not_documented"):
+                return Evaluation(also.status, f"{numeric.detail}; {also.detail}")
         return numeric
     reg = check_regimen(line.text, regimen) or check_count(line.text, regimen)
     if reg is not None:
         return reg
-    percent = _percent_change(line.text, facts.text)
-    if percent is not None:
-        return percent
-    duration = _duration(line.text, facts.text)
-    if duration is not None:
-        return duration
-    counted = _count_tried(line.text, facts.text)
-    if counted is not None:
-        return counted
+    specialist = _specialist(line.text, facts.text)
+    if specialist is not None:
+        return specialist
+    for check in (_percent_change, _share_of, _duration, _count_tried):
+        found = check(line.text, facts.text)
+        if found is None:
+            continue
+        required = _content(re.sub(r"\bwithout\b[^,;.]*", " ", line.text))  # not "without adequate relief"
+        if found.status == "met" and _negated_in(facts.text, required, idf, line.text):
+            # "statin plus ezetimibe for at least 8 weeks" and the record: never taken ezetimibe
+            return Evaluation("not_met", f"{found.detail}, but the record states the opposite")
+        return found
     words = _content(line.text)
     if not words:
         return Evaluation("not_applicable")
-    present = words & stems(facts.text)
+    negated_only, affirmed_words = _scopes(facts.text, line.text)
+    # a word the record only negates ("no leg weakness") is not evidence for the criterion
+    present = words & stems(facts.text) - (negated_only - affirmed_words)
     if idf:
         top = max(idf.values(), default=1.0)
         share = sum(idf.get(w, top) for w in present) / sum(idf.get(w, top) for w in words)
@@ -387,6 +469,14 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
                 and not re.search(r"\bor (?:has|is|had)\b", line.text):
             return Evaluation("not_met", "the record documents what the criterion excludes: "
                               + ", ".join(sorted(words_absent & stems(facts.text))[:4]))
+        for part in re.split(r"\band (?=does|is|has|have|was|no\b)|;", line.text)[1:] and \
+                re.split(r"\band (?=does|is|has|have|was|no\b)|;", line.text) or []:
+            # "no personal or family history of MTC and does not have MEN2": each part on its own
+            part_absent = frozenset(read_context(part).negated) - GENERIC_STEMS
+            if part_absent and _ABSENCE.search(part) and _affirmed_in(facts.text, part_absent, idf, part) \
+                    and not _negated_in(facts.text, part_absent, idf, part):
+                return Evaluation("not_met", "the record documents what the criterion excludes: "
+                                  + ", ".join(sorted(part_absent & stems(facts.text))[:4]))
         words = words - absent  # the rest of the criterion is a positive requirement
         if not words:
             return Evaluation("not_documented", "the record does not say")

@@ -21,7 +21,7 @@ from app.retrieval import Hit
 from app.statements import NEGATIVE, POSITIVE, Sentence, overlap, split_chunk, stems
 from app.criteria import _NEGATION, GENERIC_STEMS, _numeric
 from app.understanding import Frame, roman_to_digits
-from app.vocabulary import expand
+from app.vocabulary import canonical, expand, synonym_terms
 
 _GENERIC_STEMS = GENERIC_STEMS | stems("considered medically necessary covered experimental investigational unproven not excluded")
 _DRUG_LIKE = re.compile(r"(?:olol|alol|pril|sartan|tide|mab|nib|parin|xaban|gatran|statin|dipine|azole|cycline|floxacin|mycin|vir|prazole|tropin|lukast|semide|thiazide|zepam|oxetine|afaxine|triptan|gepant)$")
@@ -181,7 +181,9 @@ def _affirmed_words(text: str) -> set[str]:
     out: set[str] = set()
     for clause in re.split(r"[.;,\n]", text.lower()):
         if not _NEGATION.search(clause):
-            out |= stems(clause)
+            # 'Guillain-Barré syndrome' also names GBS (a term's group name, not its siblings:
+            # sofosbuvir is a DAA, not glecaprevir)
+            out |= stems(" ".join([clause] + [canonical(t) for t in synonym_terms(clause)]))
     return out
 
 
@@ -271,6 +273,16 @@ def _other_value(low: str, frame: Frame) -> bool:
     return False
 
 
+_NEGATIVE_PREDICATE = re.compile(r"\bnot (?:medically necessary|covered)\b|experimental|investigational|unproven|excluded", re.I)
+
+
+def _main_clause(text: str) -> str:
+    """The clause that carries an exclusion's predicate: 'A routine second IVIG course in GBS is
+    not medically necessary; retreatment is covered only for ...' → the part before ';'."""
+    head = text.split(";")[0]
+    return head if head != text and _NEGATIVE_PREDICATE.search(head) else text
+
+
 def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | None:
     """An exclusion, limitation or experimental statement of the policy that the request hits:
     its specific words (beyond the policy's own subject) must appear, affirmed, in the question or
@@ -287,7 +299,7 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
             continue
         for chunk in chunks:
             for s in split_chunk(chunk):
-                low = s.text.lower()
+                low = _main_clause(s.text).lower()
                 if s.stance == "limit" and _count_exclusion(low, frame):
                     return s  # "A single course is limited to a total of 36 sessions" and more are requested
                 if s.stance not in NEGATIVE:
@@ -301,7 +313,7 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
                     continue  # names values of a quantity ("Wagner grade I or II") the patient does not have
                 if low.startswith(("continuation", "continued", "continuing")) and not continuation:
                     continue
-                numeric = _numeric(roman_to_digits(s.text), frame.facts)
+                numeric = _numeric(roman_to_digits(_main_clause(s.text)), frame.facts)
                 per_kg = _per_kg_exclusion(low, frame)
                 interval = _interval_exclusion(low, frame)
                 counted = _count_exclusion(low, frame)
@@ -313,7 +325,7 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
                 elif per_kg is None and interval is None and _NUMBERED.search(low) \
                         and not re.search(r"maintenance|every \d+ weeks", low):
                     continue  # a quantity limit we cannot check against this request
-                score = _segment_score(s.text, title_words, asked)
+                score = _segment_score(_main_clause(s.text), title_words, asked)
                 if score is None:
                     continue
                 if score < 0.5:

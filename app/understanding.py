@@ -33,6 +33,7 @@ QUANTITIES: dict[str, str] = {
     "kellgren-lawrence": r"kellgren[- ]lawrence(?: grade)?",
     "wagner": r"wagner(?: grade)?",
     "inr": r"inr",
+    "probability": r"(?:carrier |mutation |variant )?probability",
 }
 _COUNTED = {  # "<n> <noun>" quantities
     "headache days": r"headache days?",
@@ -51,11 +52,14 @@ _UNIT_DAYS = {"day": 1, "week": 7, "month": 30}
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
              "eighth": 8, "ninth": 9, "tenth": 10}
 COUNT_UNITS = r"sessions?|exchanges?|injections?|treatments?|infusions?|procedures?"
-_COUNT = re.compile(rf"\b(\d+|{'|'.join(_ORDINALS)})[- ](?:[a-z][a-z/-]*\s){{0,2}}({COUNT_UNITS})\b", re.I)
+_COUNT = re.compile(rf"\b(\d+|{'|'.join(_ORDINALS)})[- ](?:[a-z][a-z/-]*\s){{0,3}}({COUNT_UNITS})\b", re.I)
+_SAME_COUNT = {"injection": "session", "treatment": "session", "procedure": "session"}
 
 
 def count_unit(word: str) -> str:
-    return word.lower().rstrip("s")
+    """'injections', 'sessions', 'treatments' count the same thing; exchanges and infusions their own."""
+    unit = word.lower().rstrip("s")
+    return _SAME_COUNT.get(unit, unit)
 
 
 COVERAGE_CUES = re.compile(
@@ -138,8 +142,9 @@ def extract_numbers(text: str) -> dict[str, float]:
             if not n.group(2):
                 found[name] = _num(n.group(1))
                 break
+    counted = words_to_digits(low)
     for name, label in _COUNTED.items():
-        m = re.search(rf"{NUM}\s*(?:{label})", low)
+        m = re.search(rf"{NUM}\s*(?:{label})", counted)
         if m:
             found[name] = _num(m.group(1))
     return found
@@ -212,6 +217,16 @@ def roman_to_digits(text: str) -> str:
     """'Wagner grade III' → 'Wagner grade 3', so grades and classes compare as numbers."""
     return re.sub(r"\b(grade|class|stage|type|category)\s+(i{1,3}|iv|v)\b",
                   lambda m: f"{m.group(1)} {_ROMAN[m.group(2).lower()]}", text, flags=re.I)
+
+
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
+def words_to_digits(text: str) -> str:
+    """'Three exacerbations' → '3 exacerbations', so counts written in words compare as numbers."""
+    return re.sub(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b(?=\s+[a-z])",
+                  lambda m: str(_NUMBER_WORDS[m.group(1).lower()]), text, flags=re.I)
 
 
 def extract_facts(text: str) -> Facts:

@@ -75,3 +75,51 @@ def test_population_bands_pick_the_patient_s_age_and_sex():
     woman = understand("Should she be screened?", "70-year-old woman who never smoked")
     assert not population_fits("Men aged 65 to 75 years who have ever smoked", woman)
     assert population_fits("Women aged 65 to 75 years who have never smoked", woman)
+
+
+def test_numbers_that_belong_to_another_quantity_or_bound_a_range():
+    # "< 35 kg/m²" bounds the BMI, it is not an A1C limit; the BMI must sit inside both bounds
+    line = "BMI ≥ 30 kg/m² and < 35 kg/m² with type 2 diabetes above the individual A1C goal."
+    assert status(line, "BMI 37 kg/m², A1C 5.3%") == "not_met"
+    assert status("A probability greater than 5% of carrying a BRCA1/2 variant by a validated risk model.",
+                  "Tyrer-Cuzick carrier probability at 2%") == "not_met"
+    assert status("Use of PAP for ≥ 4 hours per night on ≥ 70% of nights.", "4 hours or more on 55% of nights") == "not_met"
+    assert status("Use of PAP for ≥ 4 hours per night on ≥ 70% of nights.", "4 hours or more on 82% of nights") == "met"
+
+
+def test_a_number_met_still_needs_what_comes_with_it():
+    line = ("BMI ≥ 35 kg/m² with at least one obesity-related comorbidity, such as type 2 diabetes, "
+            "hypertension, obstructive sleep apnea or dyslipidemia.")
+    assert status(line, "BMI 37 kg/m². No obesity-related comorbidity: normal blood pressure.") == "not_met"
+    assert status(line, "BMI 37 kg/m², hypertension on two drugs.") == "met"
+    assert status(line, "BMI 37 kg/m².") == "not_documented"
+
+
+def test_a_duration_met_does_not_hide_a_missing_drug():
+    line = "The patient has taken a high-intensity statin plus ezetimibe 10 mg daily for at least 8 weeks."
+    assert status(line, "Rosuvastatin 40 mg daily for 6 months. She has never taken ezetimibe.") == "not_met"
+    assert status(line, "Rosuvastatin 40 mg and ezetimibe 10 mg daily for 6 months.") == "met"
+    # the criterion's own "without" is what it requires, not a contradiction
+    care = "The patient completed at least 3 months of nonsurgical care without adequate relief."
+    assert status(care, "Physical therapy and NSAIDs for 6 months without relief.") == "met"
+    assert status(care, "She started NSAIDs and physical therapy 6 weeks ago.") == "not_met"
+
+
+def test_words_the_record_negates_are_not_evidence():
+    cauda = ("Suspected cauda equina syndrome (new urinary retention, saddle anesthesia, bilateral leg weakness "
+             "or numbness, or loss of anal tone).")
+    assert status(cauda, "No leg weakness, no numbness, no weight loss.") != "met"
+    conjoint = ("The patient has no personal or family history of medullary thyroid carcinoma and does not have "
+                "multiple endocrine neoplasia syndrome type 2 (MEN2).")
+    assert status(conjoint, "His mother had medullary thyroid carcinoma.") == "not_met"
+
+
+def test_specialists_counts_in_words_and_ordinal_requests():
+    line = "The drug is prescribed by, or in consultation with, a pulmonologist or an allergist-immunologist."
+    assert status(line, "Managed by a pulmonologist.") == "met"
+    assert status(line, "Managed by her family physician.") == "not_documented"
+    assert status("At least 2 exacerbations needing systemic corticosteroids in the past 12 months.",
+                  "Three exacerbations needing oral prednisone in the past year.") == "met"
+    limit = "The total number of ESI sessions in that region, including the requested session, does not exceed 4 in a rolling 12 months."
+    assert status(limit, "", "Is a fifth lumbar epidural steroid injection session medically necessary?") == "not_met"
+    assert status(limit, "", "Is a third lumbar epidural steroid injection session medically necessary?") == "met"
