@@ -354,12 +354,25 @@ def _one_listed(text: str, facts: Facts) -> Evaluation | None:
     items = [i for i in re.split(r",|\bor\b|\band\b|\(|\)", body) if _content(i)]
     if len(items) < 3:
         return None
-    negated, affirmed = _scopes(facts.text)
     for item in items:
         words = _content(item)
-        if words and words <= affirmed:
+        if words and _stated(words, facts.text):
             return Evaluation("met", "documented: " + item.strip())
     return None
+
+
+def _stated(words: frozenset[str], patient: str) -> bool:
+    """A sentence of the record names every word, with no negation before them: 'no impaired
+    cognition, mood disorder or insomnia' negates the whole list, not only its first item."""
+    for sentence in re.split(r"[.;\n]", patient):
+        tokens = re.findall(r"[A-Za-z][A-Za-z0-9\-]*", sentence)
+        positions = [i for i, t in enumerate(tokens) if stems(t) & words]
+        if not positions or not words <= stems(sentence):
+            continue
+        before = " ".join(tokens[:min(positions)])
+        if not _CUE.search(before):
+            return True
+    return False
 
 
 def _content(text: str) -> frozenset[str]:
@@ -379,12 +392,22 @@ def _scopes(patient: str, criterion: str = "") -> tuple[frozenset[str], frozense
     return scopes.negated, affirmed
 
 
+RARE_IDF = 4.0  # a word in fewer than about 2% of the corpus's chunks: a drug, a test, a procedure
+
+
+def _contradicted(patient: str, words: frozenset[str], idf: dict[str, float] | None) -> bool:
+    """The record negates a specific thing the criterion names ('never taken ezetimibe')."""
+    negated, affirmed = _scopes(patient)
+    rare = {w for w in words if not idf or idf.get(w, RARE_IDF) >= RARE_IDF}
+    return bool((rare & negated) - affirmed)
+
+
 def _key_words(words: frozenset[str], idf: dict[str, float] | None, n: int = 3) -> set[str]:
     """The rarest words of a criterion (what it is about), by corpus IDF."""
     if not idf:
         return set(words)
     top = max(idf.values(), default=1.0)
-    return set(sorted(words, key=lambda w: -idf.get(w, top))[:n])
+    return set(sorted(words, key=lambda w: (-idf.get(w, top), w))[:n])  # ties by spelling: the same keys every run
 
 
 def _negated_in(patient: str, words: frozenset[str], idf: dict[str, float] | None = None, criterion: str = "") -> bool:
@@ -445,7 +468,7 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
         if found is None:
             continue
         required = _content(re.sub(r"\bwithout\b[^,;.]*", " ", line.text))  # not "without adequate relief"
-        if found.status == "met" and _negated_in(facts.text, required, idf, line.text):
+        if found.status == "met" and _contradicted(facts.text, required, idf):
             # "statin plus ezetimibe for at least 8 weeks" and the record: never taken ezetimibe
             return Evaluation("not_met", f"{found.detail}, but the record states the opposite")
         return found

@@ -283,6 +283,17 @@ def _main_clause(text: str) -> str:
     return head if head != text and _NEGATIVE_PREDICATE.search(head) else text
 
 
+def _combination_request(frame: Frame, index: Index, document_id: str) -> bool:
+    """The request adds one of the policy's agents to another ('can efgartigimod be added to
+    ravulizumab?'): two different named agents, both in the policy, and a word that joins them."""
+    if not re.search(r"\b(?:add|added|adding|combin\w*|together|plus|on top of|along with)\b", frame.question, re.I):
+        return False
+    policy_text = " ".join(c.text.lower() for chunks in _document_sections(index, document_id).values() for c in chunks)
+    asked = synonym_terms(f"{frame.question}\n{frame.facts.text}")
+    named = {canonical(t) for t in asked if t in policy_text and canonical(t) != t}
+    return len(named) >= 2
+
+
 def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | None:
     """An exclusion, limitation or experimental statement of the policy that the request hits:
     its specific words (beyond the policy's own subject) must appear, affirmed, in the question or
@@ -293,6 +304,7 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
     asked_text = f"{frame.question}\n{frame.facts.text}".lower()
     asked = _affirmed_words(_join_kinds(asked_text))
     continuation = bool(_CONTINUATION.search(frame.question))
+    combined = _combination_request(frame, index, document_id)
     best, best_score = None, 0.0
     for section, chunks in _document_sections(index, document_id).items():
         if "continuation" in section.lower() and not continuation:
@@ -304,6 +316,8 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
                     return s  # "A single course is limited to a total of 36 sessions" and more are requested
                 if s.stance not in NEGATIVE:
                     continue
+                if combined and re.match(r"(?:the )?combination\b|.*\bnot covered together with\b", low):
+                    return s  # two of the policy's agents asked for together
                 if re.search(r"\b(unless|before|without|until|at least|lack|absence|outside|other than|"
                              r"instead of|in place of)\b", low) or len(s.text.split()) < 6 or s.text[0].islower():
                     continue  # restates a criterion (checked fact by fact), or a fragment of a sentence

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 
 from app.chunks import Chunk
 from app.index import Index
-from app.vocabulary import expand
+from app.statements import stems
+from app.vocabulary import GENERIC, expand
 
 SUPERSEDED_WEIGHT = 0.5
+PREFERRED_TYPE_WEIGHT = 1.2  # a policy for a coverage question, a guideline for a clinical one
+TITLE_WORD_WEIGHT = 0.1  # per question word (up to two) that the document's title also uses
+_GENERIC_STEMS = stems(" ".join(GENERIC))
 
 
 @dataclass
@@ -58,7 +62,10 @@ class Retriever:
         pairs = [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
         return [(cid, sim) for cid, sim in pairs if cid in self.index.chunks][: self.fetch_k]  # committed only
 
-    def search(self, query: str, k: int, filters: dict | None = None) -> list[Hit]:
+    def search(self, query: str, k: int, filters: dict | None = None, prefer: str | None = None) -> list[Hit]:
+        """The k best chunks for ``query``. ``prefer`` names the doc_type the question wants
+        ('policy' for a coverage question); its documents, and documents whose title uses the
+        question's own words, are weighted up."""
         lexical = self.lexical(query, filters) if self.mode in ("hybrid", "bm25") else []
         dense = self.dense(query, filters) if self.mode in ("hybrid", "dense") else []
         hits: dict[str, Hit] = {}
@@ -74,5 +81,20 @@ class Retriever:
             for hit in hits.values():
                 if hit.chunk.status == "superseded":
                     hit.score *= SUPERSEDED_WEIGHT
+        if prefer or self.mode == "hybrid":
+            self._weigh_documents(query, hits.values(), prefer)
         ranked = sorted(hits.values(), key=lambda h: (-h.score, h.chunk.chunk_id))
         return ranked[:k]
+
+    def _weigh_documents(self, query: str, hits, prefer: str | None) -> None:
+        asked = stems(query) - _GENERIC_STEMS
+        titles: dict[str, float] = {}
+        for hit in hits:
+            c = hit.chunk
+            if c.document_id not in titles:
+                title = (self.index.documents.get(c.document_id) or {}).get("title") or c.title
+                shared = len(asked & (stems(title) - _GENERIC_STEMS))
+                titles[c.document_id] = 1.0 + TITLE_WORD_WEIGHT * min(shared, 2)
+            hit.score *= titles[c.document_id]
+            if prefer and c.doc_type == prefer:
+                hit.score *= PREFERRED_TYPE_WEIGHT
