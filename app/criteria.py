@@ -181,6 +181,30 @@ def _numeric(text: str, facts: Facts) -> Evaluation | None:
     return Evaluation("met" if all(st == "met" for st in statuses) else "not_documented", detail)
 
 
+def population_numbers(text: str, facts: Facts) -> str | None:
+    """A recommendation's numeric population against the patient: 'adults with BMI ≥ 30 kg/m², or
+    BMI ≥ 27 kg/m² with at least one comorbidity' → met / not_met / not_documented, or None when
+    it names no number the patient has."""
+    results = []
+    for alternative in re.split(r",?\s+\bor\b\s+(?=[^.;]{0,30}?(?:≥|>=|≤|<=|>|<)\s*\d)", roman_to_digits(text)):
+        number = _numeric(alternative, facts)
+        if number is None or "not documented" in number.detail or number.detail.startswith("age"):
+            continue  # age bands are the population check's business
+        status = number.status
+        rest = re.search(r"\bwith (?:at least one |an? |any )?([^,;\[]{6,}(?:, such as [^;\[]*)?)", alternative)
+        if status == "met" and rest and not _numeric(rest.group(1), facts):
+            listed = _one_listed(rest.group(1), facts)
+            words = _content(rest.group(1)) - GENERIC_STEMS
+            if listed is None and not (words and _stated(words, facts.text)):
+                status = "not_met" if words and _negated_in(facts.text, words) else "not_documented"
+        results.append(status)
+    if not results:
+        return None
+    if "met" in results:
+        return "met"
+    return "not_documented" if "not_documented" in results else "not_met"
+
+
 def check_count(text: str, regimen: Regimen) -> Evaluation | None:
     """Requested sessions/exchanges/injections against 'no more than 36 sessions', '5 to 6 exchanges'."""
     if regimen.count is None:

@@ -19,8 +19,8 @@ from app.criteria import CriterionLine, Evaluation, evaluate, parse_criteria
 from app.index import Index
 from app.retrieval import Hit
 from app.statements import NEGATIVE, POSITIVE, Sentence, overlap, split_chunk, stems
-from app.criteria import _NEGATION, GENERIC_STEMS, _numeric
-from app.understanding import Frame, roman_to_digits
+from app.criteria import _NEGATION, GENERIC_STEMS, _numeric, population_numbers
+from app.understanding import Frame, extract_regimen, roman_to_digits
 from app.vocabulary import canonical, expand, synonym_terms
 
 _GENERIC_STEMS = GENERIC_STEMS | stems("considered medically necessary covered experimental investigational unproven not excluded")
@@ -373,21 +373,26 @@ def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool,
     if coverage < MIN_TOPIC_COVERAGE and not (named & top_words) and dense_unsure:
         return Decision("cannot_answer", "not_in_corpus")
     if best_sim is not None:  # the dense side agrees nothing is close (real embedders only)
-        if best_sim < min_similarity - 0.07 or (best_sim < min_similarity and coverage < 0.6):
+        named_found = bool(named & top_words)  # a known term of the question is in the top passages
+        if best_sim < min_similarity - 0.07 or (best_sim < min_similarity and coverage < 0.6 and not named_found):
             return Decision("cannot_answer", "not_in_corpus")
 
     policy = _primary_policy(frame, hits, index)
     if frame.kind == "coverage" and policy is not None:
         return _coverage(frame, hits, index, policy, has_patient)
     top_is_policy = hits[0].chunk.doc_type == "policy"
-    asks_regimen = frame.regimen.dose is not None or frame.regimen.count is not None
-    if frame.kind == "clinical" and policy is not None and (
-            asks_regimen or (top_is_policy and (has_patient or frame.regimen.interval_days))):
+    asked = extract_regimen(frame.question)  # the question's own request, not the record's doses
+    asks_regimen = asked.dose is not None or asked.count is not None
+    if frame.kind == "clinical" and policy is not None and not _RECOMMEND.search(frame.question) and (
+            asks_regimen or asked.interval_days or (top_is_policy and has_patient)):
         # "Can X be given every 8 weeks for this patient?" is a coverage question in a policy's terms
         return _coverage(frame, hits, index, policy, has_patient)
     if frame.kind == "informational":
         return Decision("informational", deciding=_best_sentences(frame, hits))
-    return _clinical(frame, hits)
+    return _clinical(frame, hits, index)
+
+
+_RECOMMEND = re.compile(r"\brecommend", re.I)  # "is X recommended": a guideline question, even with a dose
 
 
 def _primary_policy(frame: Frame, hits: list[Hit], index: Index) -> str | None:
@@ -448,7 +453,31 @@ def _coverage(frame: Frame, hits: list[Hit], index: Index, policy: str, has_pati
     return decision
 
 
-def _clinical(frame: Frame, hits: list[Hit]) -> Decision:
+_DISAGREEMENT = re.compile(r"disagree|conflict|controvers", re.I)
+_POPULATION_SECTION = re.compile(r"scope|who\b|population|eligib|indication|candidate|recommend", re.I)
+
+
+def _populations(frame: Frame, hits: list[Hit], index: Index) -> list[str]:
+    """How the patient's numbers (BMI, AHI, ...) fare against the populations the top guideline's
+    scope and recommendation sentences state ('adults with BMI ≥ 30 kg/m², or ≥ 27 kg/m² with a
+    comorbidity'): met / not_met / not_documented for each sentence that states one."""
+    if not frame.facts.numbers or not hits or hits[0].chunk.doc_type != "guideline":
+        return []
+    out = []
+    for section, chunks in _document_sections(index, hits[0].chunk.document_id).items():
+        if not _POPULATION_SECTION.search(section):
+            continue
+        for chunk in chunks:
+            for s in split_chunk(chunk):
+                if s.stance in NEGATIVE:
+                    continue
+                found = population_numbers(s.text, frame.facts)
+                if found is not None:
+                    out.append(found)
+    return out
+
+
+def _clinical(frame: Frame, hits: list[Hit], index: Index) -> Decision:
     best = _best_sentences(frame, hits, limit=4)
     decision = Decision("informational", deciding=best)
     if not best:
@@ -461,6 +490,16 @@ def _clinical(frame: Frame, hits: list[Hit]) -> Decision:
         decision.deciding.insert(0, grade)
         best = [grade] + best
     stances = [s.stance for s in best[:4]]
+    # a recommendation whose numbers (BMI ≥ 30, or ≥ 27 with a comorbidity) the patient does not reach
+    populations = _populations(frame, hits, index)
+    if grade is None and populations and "met" not in populations:
+        decision.verdict = "no" if all(p == "not_met" for p in populations) else "conditional"
+        decision.reason = "the patient is outside the recommendation's population" if decision.verdict == "no" else None
+        return decision
+    if any(_DISAGREEMENT.search(s.chunk.section) for s in best[:3]) and not all(st in NEGATIVE for st in stances[:2]):
+        decision.verdict, decision.reason = "conditional", "the sources disagree"
+        return decision
+    fits_population = grade is None and "met" in populations and not any(s in NEGATIVE for s in stances[:2])
     if grade is not None and grade.stance == "individual":
         decision.verdict = "conditional"
     elif unknown and frame.kind == "clinical":
@@ -469,7 +508,7 @@ def _clinical(frame: Frame, hits: list[Hit]) -> Decision:
         decision.verdict, decision.reason = "insufficient_evidence", "the sources find the evidence insufficient"
     elif any(s in NEGATIVE for s in stances[:2]):
         decision.verdict = "no"
-    elif any(s in POSITIVE for s in stances):
+    elif any(s in POSITIVE for s in stances) or fits_population:
         decision.verdict = "yes"
     elif frame.kind == "clinical":
         decision.verdict = "informational"
