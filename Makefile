@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install Criterion with its test tools
+install: $(STAMP) ## create .venv, install Criterion with its test tools, export the ONNX embedder
+	$(BIN)/python -m app.onnx_embedder
 
 ingest: install ## index the bundled corpus into ./data/index (incremental)
 	$(BIN)/criterion ingest corpus

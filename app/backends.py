@@ -64,23 +64,45 @@ def make_embeddings(settings: Settings) -> Embeddings:
         from langchain_core.embeddings import DeterministicFakeEmbedding
 
         return DeterministicFakeEmbedding(size=384)
-    if backend in ("sentence-transformers", "onnx"):
+    if backend == "onnx":
+        return _onnx_embeddings(settings)
+    if backend == "sentence-transformers":
         from langchain_huggingface import HuggingFaceEmbeddings
 
-        model_kwargs: dict = {"device": "cpu", "local_files_only": True}
-        if backend == "onnx":
-            raise ValueError(
-                "embedding.backend 'onnx' is not wired into the engine yet: sentence-transformers' ONNX "
-                "path needs optimum, whose only release pins transformers<4.58. bench/onnx_export.py "
-                "exports and measures the int8 model; see bench/README.md"
-            )
         return HuggingFaceEmbeddings(
             model_name=str(model_path(settings)),
-            model_kwargs=model_kwargs,
+            model_kwargs={"device": "cpu", "local_files_only": True},
             encode_kwargs={"normalize_embeddings": True, "batch_size": settings.embedding.batch_size},
             show_progress=False,
         )
     raise ValueError(f"unknown embedding.backend {backend!r}; accepted: {', '.join(EMBEDDERS)}")
+
+
+def onnx_export_dir(settings: Settings) -> Path:
+    """Where the model's ONNX export lives: ``embedding.onnx_dir``, by default <data_dir>/onnx-model."""
+    return settings.embedding.onnx_dir or settings.data_dir / "onnx-model"
+
+
+def _onnx_embeddings(settings: Settings) -> Embeddings:
+    """The export made at install time, run by ONNX Runtime; never exported here (no surprise
+    minute of tracing, nor a download, on the first question)."""
+    from app.onnx_embedder import FP32_FILE, INT8_FILE, OnnxEmbeddings, is_exported
+
+    export_dir = onnx_export_dir(settings)
+    source = model_path(settings)
+    if not is_exported(export_dir, source):
+        raise ValueError(
+            f"embedding.backend 'onnx' needs the ONNX export of {source} in {export_dir}, and there is "
+            f"none (or it was made from other weights); make it with `make install` or "
+            f"`python -m app.onnx_embedder` (local weights, no download), or set embedding.onnx_dir"
+        )
+    onnx_file = settings.embedding.onnx_file
+    if not (export_dir / onnx_file).is_file():
+        raise ValueError(
+            f"embedding.onnx_file {onnx_file!r} is not in {export_dir}; accepted: "
+            f"{INT8_FILE!r} (int8) or {FP32_FILE!r} (fp32)"
+        )
+    return OnnxEmbeddings(export_dir, onnx_file, batch_size=settings.embedding.batch_size)
 
 
 def make_token_counter(settings: Settings) -> Callable[[list[str]], list[int]]:

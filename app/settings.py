@@ -30,9 +30,16 @@ class EmbeddingSettings(BaseModel):
         description="Torch threads for answering (one short query at a time); on shared cores more "
         "threads stall on each other (measured: 13 ms on 1 thread vs 237 ms on 2 under load).",
     )
+    onnx_dir: Path | None = Field(
+        None,
+        description="The model's ONNX export (backend 'onnx'; default: <data_dir>/onnx-model), made from "
+        "the local weights by `make install` or `python -m app.onnx_embedder`; never made at query time.",
+    )
     onnx_file: str = Field(
         "onnx/model_qint8_avx512_vnni.onnx",
-        description="ONNX file inside the model's export directory (backend 'onnx').",
+        description="ONNX file inside the export directory (backend 'onnx'): "
+        "'onnx/model_qint8_avx512_vnni.onnx' (int8) or 'onnx/model.onnx' (fp32). Use int8 only while its "
+        "retrieval metrics on the gold cases are within 0.01 of fp32 (bench/results.md).",
     )
 
 
