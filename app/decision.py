@@ -78,6 +78,20 @@ _AGE_RANGE = re.compile(
 )
 
 
+_NEVER_SMOKED = re.compile(r"never smoked|never smokers?|non-?smokers?|never used tobacco|no (?:history of )?smoking", re.I)
+_EVER_SMOKED = re.compile(r"(?<!never )\b(?:ever smoked|have smoked|has smoked|current or former smokers?|former smokers?|"
+                          r"currently smoke|who smoke|smoking history|pack-years?)", re.I)
+
+
+def _smoking(record: str) -> str | None:
+    """'never' or 'ever' from the record's words, None when it does not say."""
+    if _NEVER_SMOKED.search(record):
+        return "never"
+    if _EVER_SMOKED.search(record) or re.search(r"\bsmoker\b|\bsmokes\b|quit smoking", record, re.I):
+        return "ever"
+    return None
+
+
 def population_fits(text: str, frame: Frame) -> bool:
     """False when the statement's population (an age band, a sex) excludes the patient:
     the band that contains 81 years, not the 50–75 one."""
@@ -93,6 +107,12 @@ def population_fits(text: str, frame: Frame) -> bool:
                 return False
             if younger_than and age >= float(younger_than):
                 return False
+    smoking = _smoking(frame.facts.text)
+    if smoking is not None:
+        low = text.lower()
+        never, ever = bool(_NEVER_SMOKED.search(low)), bool(_EVER_SMOKED.search(low))
+        if (smoking == "never" and ever and not never) or (smoking == "ever" and never and not ever):
+            return False  # "men who have ever smoked" is not about a man who never smoked
     if sex:
         low = f" {text.lower()} "
         other = (" men ", " male", " males ") if sex == "female" else (" women ", " female", " pregnant ")
@@ -373,7 +393,8 @@ def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool,
     if coverage < MIN_TOPIC_COVERAGE and not (named & top_words) and dense_unsure:
         return Decision("cannot_answer", "not_in_corpus")
     if best_sim is not None:  # the dense side agrees nothing is close (real embedders only)
-        named_found = bool(named & top_words)  # a known term of the question is in the top passages
+        # a known term of the question is in the top passages, with some of the rest of its topic
+        named_found = bool(named & top_words) and coverage >= 0.3
         if best_sim < min_similarity - 0.07 or (best_sim < min_similarity and coverage < 0.6 and not named_found):
             return Decision("cannot_answer", "not_in_corpus")
 
@@ -506,6 +527,8 @@ def _clinical(frame: Frame, hits: list[Hit], index: Index) -> Decision:
         decision.verdict, decision.reason = "insufficient_evidence", f"the sources do not address: {', '.join(unknown)}"
     elif "insufficient" in stances[:2]:
         decision.verdict, decision.reason = "insufficient_evidence", "the sources find the evidence insufficient"
+    elif "individual" in stances[:3] and not any(s in NEGATIVE | POSITIVE for s in stances[:stances.index("individual")]):
+        decision.verdict = "conditional"  # "the decision to screen at 76 to 85 should be an individual one"
     elif any(s in NEGATIVE for s in stances[:2]):
         decision.verdict = "no"
     elif any(s in POSITIVE for s in stances) or fits_population:

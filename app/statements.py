@@ -21,9 +21,9 @@ _CUES: list[tuple[str, re.Pattern]] = [
                                 r"do(?:es)? not address|not addressed|no recommendation|not enough evidence|"
                                 r"insufficient to assess|uncertain", re.I)),
     ("against", re.compile(r"recommends? against|suggests? against|recommendation against|should not|is not recommended|are not recommended|not recommended|"
-                           r"\bdo not\b|\bavoid\b|\[grade d\]|grade:? d\b|no (?:added |additional )?benefit|not indicated|"
+                           r"(?<!who )(?<!that )(?<!which )\bdo not\b|\bavoid\b|\[grade d\]|grade:? d\b|no (?:added |additional )?benefit|not indicated|"
                            r"contraindicated|not better|no better", re.I)),
-    ("individual", re.compile(r"grade:? c\b|\[grade c\]|individual decision|selectively offer|individuali[sz]ed", re.I)),
+    ("individual", re.compile(r"grade:? c\b|\[grade c\]|individual decision|should be an individual one|selectively offer|individuali[sz]ed|shared decision", re.I)),
     ("covered", re.compile(r"medically necessary|\bis covered\b|\bare covered\b|covered (?:for|when)|is a benefit", re.I)),
     ("recommends", re.compile(r"recommend|\bshould\b|grade:? a\b|grade:? b\b|\[grade [ab]\]|strong recommendation|"
                               r"is indicated|are indicated|may be considered|may be used|first[- ]line|is effective|"

@@ -75,6 +75,27 @@ def test_population_bands_pick_the_patient_s_age_and_sex():
     woman = understand("Should she be screened?", "70-year-old woman who never smoked")
     assert not population_fits("Men aged 65 to 75 years who have ever smoked", woman)
     assert population_fits("Women aged 65 to 75 years who have never smoked", woman)
+    assert not population_fits("Women aged 65 to 75 years who have ever smoked", woman)
+    smoker = understand("Should she be screened?", "68-year-old woman, former smoker, 30 pack-years")
+    assert not population_fits("Women who have never smoked", smoker)
+    assert population_fits("Women aged 65 to 75 years who have ever smoked", smoker)
+
+
+def test_recommendation_populations_and_stances():
+    from app.criteria import population_numbers
+    from app.statements import stance_of
+
+    text = "Pharmacotherapy is an option for adults with BMI ≥ 30 kg/m², or BMI ≥ 27 kg/m² with at least one comorbidity."
+    scope = ("Adults with obesity (BMI ≥ 30 kg/m²) or overweight (BMI ≥ 27 kg/m²) with at least one weight-related "
+             "complication, such as type 2 diabetes, hypertension, dyslipidemia or obstructive sleep apnea.")
+    assert population_numbers(text, understand("q", "BMI 26 kg/m², no hypertension").facts) == "not_met"
+    assert population_numbers(text, understand("q", "BMI 31 kg/m²").facts) == "met"
+    assert population_numbers(scope, understand("q", "BMI 28 kg/m², treated hypertension").facts) == "met"
+    assert population_numbers(scope, understand("q", "BMI 28 kg/m²").facts) == "not_documented"
+    assert population_numbers(text, understand("q", "no numbers here").facts) is None
+    assert stance_of("The decision to screen adults aged 76 to 85 years should be an individual one.") == "individual"
+    assert stance_of("Adults 50 years and older who do not have a family history of genetic disorders.") == "neutral"
+    assert stance_of("Do not use opioids for chronic pain as first-line therapy.") == "against"
 
 
 def test_numbers_that_belong_to_another_quantity_or_bound_a_range():
