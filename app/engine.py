@@ -31,7 +31,7 @@ class Engine:
     @classmethod
     def from_settings(cls, settings: Settings, embeddings=None) -> "Engine":
         embeddings = embeddings or make_embeddings(settings)
-        if settings.embedding.backend != "fake":
+        if settings.embedding.backend == "sentence-transformers":  # the onnx backend never loads torch
             import torch
 
             torch.set_num_threads(settings.embedding.query_threads)
