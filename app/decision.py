@@ -410,9 +410,15 @@ def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool,
         return _coverage(frame, hits, index, policy, has_patient)
     if frame.kind == "informational":
         return Decision("informational", deciding=_best_sentences(frame, hits))
+    lead = _best_sentences(frame, hits, limit=1)
+    if has_patient and lead and lead[0].chunk.doc_type == "policy" and lead[0].chunk.status == "current" \
+            and _CRITERIA_LEAD.search(lead[0].text):
+        # the closest statement is a policy's "covered when ALL of the following": judge by its criteria
+        return _coverage(frame, hits, index, lead[0].chunk.document_id, has_patient)
     return _clinical(frame, hits, index)
 
 
+_CRITERIA_LEAD = re.compile(r"when (?:all|any) of the following", re.I)
 _RECOMMEND = re.compile(r"\brecommend", re.I)  # "is X recommended": a guideline question, even with a dose
 
 
@@ -498,8 +504,35 @@ def _populations(frame: Frame, hits: list[Hit], index: Index) -> list[str]:
     return out
 
 
+def _age_band_statements(frame: Frame, hits: list[Hit], index: Index) -> list[Sentence]:
+    """Statements of the top documents whose stated age band contains the patient's age and that
+    take a stance ('screening adults aged 76 to 85 years should be an individual one'), best first:
+    the band that holds 81 years, whether or not retrieval surfaced its passage."""
+    age = frame.facts.age
+    if age is None:
+        return []
+    words = _query_words(frame)
+    docs = list(dict.fromkeys(h.chunk.document_id for h in hits if h.chunk.doc_type == "guideline"))[:2]
+    found = []
+    for rank, doc in enumerate(docs):
+        for chunks in _document_sections(index, doc).values():
+            for chunk in chunks:
+                for s in split_chunk(chunk):
+                    if s.stance == "neutral" or s.stance == "limit" or not population_fits(s.text, frame):
+                        continue
+                    bands = [m for m in _AGE_RANGE.finditer(s.text) if m.group(1) and m.group(2) or m.group(3) or m.group(6)]
+                    if not bands:
+                        continue
+                    score = overlap(words, s.text) - 0.1 * rank
+                    if score >= 0.4:
+                        found.append((score, s))
+    found.sort(key=lambda x: -x[0])
+    return [s for _, s in found]
+
+
 def _clinical(frame: Frame, hits: list[Hit], index: Index) -> Decision:
-    best = _best_sentences(frame, hits, limit=4)
+    banded = _age_band_statements(frame, hits, index)[:1]
+    best = banded + [s for s in _best_sentences(frame, hits, limit=4) if not banded or s.text != banded[0].text][:3]
     decision = Decision("informational", deciding=best)
     if not best:
         return Decision("insufficient_evidence", "no statement addresses the question", deciding=[])

@@ -69,7 +69,9 @@ class Engine:
         frame = understand(question, patient)
         # a coverage question is answered by a policy, a clinical one by a guideline first
         prefer = "policy" if frame.kind == "coverage" else "guideline"
-        hits = self.retriever.search(question, k or self.settings.retrieval.k, filters, prefer=prefer)
+        # the record names what the question leaves implicit ("this injured worker" has cauda equina)
+        query = f"{question}\n{patient}" if patient and patient.strip() else question
+        hits = self.retriever.search(query, k or self.settings.retrieval.k, filters, prefer=prefer)
         t1 = time.perf_counter()
         timings["retrieval"] = (t1 - t0) * 1000
         if progress is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from ingest.loaders import LoadedDocument
@@ -36,9 +37,34 @@ def flatten_codes(value) -> list[str]:
     return [str(c).strip().upper() for c in items if str(c).strip()]
 
 
+_STRONG = (
+    ("guideline", re.compile(r"Preventive Services Task Force|\bUSPSTF\b|Guideline Title|recommendation statement|"
+                             r"practice guideline|clinical guideline|consensus statement", re.I)),
+    ("policy", re.compile(r"policy manual|operations manual|coverage policy|medical policy|medical necessity criteria|"
+                          r"coverage determination", re.I)),
+)
+_WEAK = (
+    ("guideline", re.compile(r"\bguidelines?\b|\brecommends?\b|\brecommendations?\b", re.I)),
+    ("policy", re.compile(r"\bpolicy\b|medically necessary|\bnot covered\b|\bexclusions?\b|prior authori[sz]ation", re.I)),
+)
+
+
+def infer_doc_type(doc: LoadedDocument) -> str:
+    """For a document without ``doc_type`` in its front matter: 'guideline' or 'policy' from the
+    words of its title and opening (a USPSTF recommendation statement, a TRICARE policy manual
+    section), else 'document'. Naming cues (a task force, a policy manual) decide first."""
+    title = _as_text(doc.metadata.get("title"))
+    text = title + "\n" + " ".join(b.text for b in doc.blocks[:40])[:4000]
+    for cues in (_STRONG, _WEAK):
+        counts = {kind: len(pattern.findall(text)) for kind, pattern in cues}
+        if counts["guideline"] != counts["policy"]:
+            return max(counts, key=counts.get)
+    return "document"
+
+
 def normalise(doc: LoadedDocument, document_id: str) -> dict:
     m = doc.metadata
-    doc_type = _as_text(m.get("doc_type")).lower()
+    doc_type = _as_text(m.get("doc_type")).lower() or infer_doc_type(doc)
     status = _as_text(m.get("status")).lower() or "current"
     return {
         "document_id": document_id,

@@ -157,3 +157,21 @@ def test_real_ngc_markdown_front_matter_and_headings(real_corpus):
     doc = load_document(real_corpus / "ngc-federal" / "ngc-10008.md", max_bytes=50 * MB)
     assert "ankle" in doc.metadata["title"].lower() and doc.metadata["id"] == 10008
     assert any(b.section[:2] == ("Recommendations", "Major Recommendations") for b in doc.blocks)
+
+
+def test_doc_type_is_inferred_when_front_matter_lacks_it(tmp_path, real_corpus):
+    from ingest.metadata import infer_doc_type, normalise
+
+    kinds = {}
+    for folder in ("uspstf", "ngc-federal", "tricare"):
+        for path in sorted((real_corpus / folder).iterdir()):
+            if path.suffix in (".html", ".md", ".pdf") and path.name != "SOURCE.md":
+                kinds.setdefault(folder, set()).add(infer_doc_type(load_document(path, max_bytes=50 * MB)))
+    assert kinds == {"uspstf": {"guideline"}, "ngc-federal": {"guideline"}, "tricare": {"policy"}}
+    # front matter wins; a text with no cues stays a plain document
+    stated = tmp_path / "p.md"
+    stated.write_text("---\ntitle: A guideline\ndoc_type: policy\n---\n# Scope\n\nThe guideline recommends it.\n", encoding="utf-8")
+    assert normalise(load_document(stated, max_bytes=MB), "p")["doc_type"] == "policy"
+    plain = tmp_path / "notes.txt"
+    plain.write_text("Minutes of the meeting on the new building.\n", encoding="utf-8")
+    assert normalise(load_document(plain, max_bytes=MB), "notes")["doc_type"] == "document"
