@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from app.decision import Decision
+from app.decision import Decision, disagreement_score
 from app.retrieval import Hit
 from app.schemas import Answer, Citation, Conflict, Criterion, NumericCheck, QuestionFrame, RetrievedPassage, Statement
 from app.statements import NEGATIVE, POSITIVE, Sentence, overlap, split_chunk, stems
@@ -56,6 +56,7 @@ def _conflicts(frame: Frame, hits: list[Hit], citer: Citer) -> list[Conflict]:
     words = stems(" ".join(frame.topic_words + frame.terms))
     out: list[Conflict] = []
     chunks = [h.chunk for h in hits if "disagree" in h.chunk.section.lower() and overlap(words, h.chunk.text) >= 0.3]
+    chunks.sort(key=lambda c: -disagreement_score(words, c))  # the passage most about the question first
     for chunk in chunks[:1]:
         sentences = split_chunk(chunk)[:4]
         if len(sentences) >= 2:

@@ -422,6 +422,33 @@ _CRITERIA_LEAD = re.compile(r"when (?:all|any) of the following", re.I)
 _RECOMMEND = re.compile(r"\brecommend", re.I)  # "is X recommended": a guideline question, even with a dose
 
 
+def disagreement_score(words: frozenset[str], chunk) -> float:
+    """How much a disagreement passage is about the question: its text, and (half as much) its
+    document's title, so the IVIG evidence review outranks a plasma-exchange review that also
+    mentions IVIG."""
+    return overlap(words, f"{chunk.section} {chunk.text}") + 0.5 * overlap(words, chunk.title)
+
+
+def disagreements(frame: Frame, hits: list[Hit], index: Index, limit: int = 2) -> list:
+    """'Where sources disagree' passages about the question's topic, from any indexed document,
+    best first: the answer surfaces the disagreement even when retrieval favoured the policy."""
+    words = _query_words(frame) - _GENERIC_STEMS
+    if not words:
+        return []
+    retrieved = {h.chunk.document_id for h in hits}
+    scored = []
+    for chunk in index.chunks.values():
+        if "disagree" not in chunk.section.lower() or chunk.status != "current":
+            continue
+        if overlap(words, chunk.text) < 0.5:
+            continue
+        score = disagreement_score(words, chunk) + (0.2 if chunk.document_id in retrieved else 0.0)
+        if score >= 0.5:
+            scored.append((score, chunk.chunk_id, chunk))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    return [chunk for _, _, chunk in scored[:limit]]
+
+
 def _primary_policy(frame: Frame, hits: list[Hit], index: Index) -> str | None:
     """The current policy the question is about: retrieval rank, plus how well the question's own
     words (not their synonym expansion) match the policy's title and topics."""

@@ -9,7 +9,7 @@ from typing import Callable
 from app.answering import compose
 from app.backends import embedder_stamp, make_chroma_client, make_embeddings, make_vector_store
 from app.citations import verify
-from app.decision import decide
+from app.decision import decide, disagreements
 from app.errors import BadRequest
 from app.index import Index, open_index
 from app.retrieval import Hit, Retriever
@@ -79,7 +79,11 @@ class Engine:
         min_sim = None if self.settings.embedding.backend == "fake" else self.settings.retrieval.min_similarity
         decision = decide(frame, hits, self.index, has_patient=bool(patient and patient.strip()), min_similarity=min_sim)
         known = {h.chunk.chunk_id for h in hits}
-        hits = hits + [Hit(chunk, 0.0) for chunk in decision.cited_chunks() if chunk.chunk_id not in known]
+        extra = decision.cited_chunks() + ([] if decision.verdict == "cannot_answer" else disagreements(frame, hits, self.index))
+        for chunk in extra:
+            if chunk.chunk_id not in known:
+                known.add(chunk.chunk_id)
+                hits.append(Hit(chunk, 0.0))
         answer = compose(question, frame, decision, hits)
         if self.composer is not None and decision.verdict != "cannot_answer":
             answer = self.composer.compose(question, patient, hits, fallback=answer)

@@ -80,19 +80,26 @@ def test_errors_are_shown_on_the_page(page):
     assert message.startswith("invalid_request") or message.startswith("question_too_long")
 
 
+@pytest.mark.slow
 def test_the_seed_question_on_the_bundled_corpus(tmp_path):
-    """The acceptance view: the seed question over corpus/ (fake embedder, so BM25 carries
-    retrieval) renders the determination, its criteria and working citation links."""
-    settings = service_settings(tmp_path / "data", auth="off", keys=None)
+    """The acceptance view, as `make run` serves it: corpus/ indexed with the bundled embedding
+    model, auth off on loopback; the seed question with its patient renders the determination
+    ("no" for the ongoing regimen), its criteria, and citation links that highlight their quote."""
+    from app.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", api={"auth": "off"})
     sync([ROOT / "corpus"], settings)
     with served(create_app(settings)) as url:
         browser = chromium.Browser(tmp_path / "profile")
         try:
             browser.open(f"{url}/#{urlencode({'q': SEED, 'patient': GOLD_SEED_PATIENT})}")
-            browser.wait_for("document.querySelector('#answer .references li') !== null")
-            assert browser.js("document.querySelector('#answer .verdict').dataset.verdict") not in ("cannot_answer", None)
+            browser.wait_for("document.querySelector('#answer .references li') !== null", timeout=120)
+            assert browser.js("document.querySelector('#answer .verdict').dataset.verdict") == "no"
+            assert browser.js("document.querySelectorAll('#answer .criteria tbody tr').length") > 0
             documents = browser.js("[...document.querySelectorAll('.references li')].map(li => li.dataset.document)")
             assert "policies/immune-globulin" in documents
+            quotes = browser.js("[...document.querySelectorAll('.references li')].map(li => li.textContent).join(' ')")
+            assert "maintenance" in quotes.lower()
             browser.js("document.querySelector('#answer .summary a.cite').click()")
             ref = browser.wait_for("document.querySelector('.references li.highlight')?.id")
             assert ref == "ref-" + browser.js("document.querySelector('#answer .summary a.cite').dataset.ref")
