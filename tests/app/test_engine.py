@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+
 import pytest
 
 from app.chunks import Chunk
@@ -111,3 +113,11 @@ def test_seed_question_on_the_bundled_corpus(tmp_path):
     assert any("maintenance" in c.quote.lower() for c in answer.citations)
     for c in answer.citations:
         assert c.quote in engine.index.chunks[c.chunk_id].text
+    # what would change the answer, and the guideline that disagrees (both positions, dated)
+    assert answer.missing_information
+    assert any("myasthenia" in c.topic.lower() and len(c.positions) >= 2 for c in answer.conflicts)
+    by_id = {c.id: c for c in answer.citations}
+    assert any(by_id[n].document_id.startswith("guidelines/") for p in answer.conflicts[0].positions for n in p.citations)
+    assert re.search(r"\(\d{4}-\d{2}-\d{2}\)", answer.conflicts[0].topic)
+    # the decision explains itself: the regimen check is in the criteria, against the policy's limit
+    assert any(c.status in ("met", "not_met") and "g/kg" in c.detail for c in answer.criteria)
