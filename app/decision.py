@@ -56,6 +56,9 @@ def topic_coverage(frame: Frame, hits: list[Hit], index: Index) -> float:
     """IDF-weighted share of the question's topic words found in the top passages; a word the
     corpus never uses weighs most, so 'gout' missing says more than 'acute' present."""
     words = stems(" ".join(frame.topic_words))
+    aliases = stems(" ".join(re.findall(r"\(([^)]*)\)", frame.question)))
+    if words - aliases:
+        words = words - aliases  # "benralizumab (Fasenra)": the brand in brackets is another name, not more topic
     if not words:
         return 0.0
     seen: set[str] = set()
@@ -385,10 +388,17 @@ def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool,
         return Decision("cannot_answer", "not_english")
     if not hits:
         return Decision("cannot_answer", "not_in_corpus")
-    named = stems(" ".join(frame.terms))  # a known medical term the top passages also use
+    unnamed = [t for t in frame.terms if canonical(t) not in index.term_groups]
+    if unnamed:  # "continuous glucose monitor" in no document, under any of its names
+        return Decision("cannot_answer", "not_in_corpus")
+    named = stems(expand(" ".join(frame.terms))) - _GENERIC_STEMS  # a known term, in any spelling, the top passages use
     top_words = stems(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in hits[:3]))
     coverage = topic_coverage(frame, hits, index)
-    best_sim = max((h.dense_similarity or 0.0) for h in hits) if min_similarity is not None else None
+    best_sim = None
+    if min_similarity is not None:  # the nearest vector among all dense candidates, not only the kept hits
+        best_sim = getattr(hits, "best_dense", None)
+        if best_sim is None:
+            best_sim = max((h.dense_similarity or 0.0) for h in hits)
     dense_unsure = best_sim is None or best_sim < min_similarity + 0.13
     if coverage < MIN_TOPIC_COVERAGE and not (named & top_words) and dense_unsure:
         return Decision("cannot_answer", "not_in_corpus")
@@ -437,9 +447,7 @@ def disagreements(frame: Frame, hits: list[Hit], index: Index, limit: int = 2) -
         return []
     retrieved = {h.chunk.document_id for h in hits}
     scored = []
-    for chunk in index.chunks.values():
-        if "disagree" not in chunk.section.lower() or chunk.status != "current":
-            continue
+    for chunk in index.disagreement_chunks:
         if overlap(words, chunk.text) < 0.5:
             continue
         score = disagreement_score(words, chunk) + (0.2 if chunk.document_id in retrieved else 0.0)

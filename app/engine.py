@@ -45,6 +45,7 @@ class Engine:
 
         read("No warm-up.")  # load the ConText pipeline now, not on the first question
         index.word_idf  # noqa: B018 — and the corpus word weights
+        index.term_groups  # noqa: B018 — and which named terms the documents mention
         composer = None
         if settings.llm.composer == "llm":
             from app.llm_composer import LLMComposer
@@ -69,9 +70,7 @@ class Engine:
         frame = understand(question, patient)
         # a coverage question is answered by a policy, a clinical one by a guideline first
         prefer = "policy" if frame.kind == "coverage" else "guideline"
-        # the record names what the question leaves implicit ("this injured worker" has cauda equina)
-        query = f"{question}\n{patient}" if patient and patient.strip() else question
-        hits = self.retriever.search(query, k or self.settings.retrieval.k, filters, prefer=prefer)
+        hits = self.retriever.search(question, k or self.settings.retrieval.k, filters, prefer=prefer, context=patient)
         t1 = time.perf_counter()
         timings["retrieval"] = (t1 - t0) * 1000
         if progress is not None:

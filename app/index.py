@@ -77,6 +77,22 @@ class Index:
         n = max(1, len(self.chunks))
         return {word: math.log(1 + n / d) for word, d in df.items()}
 
+    @cached_property
+    def term_groups(self) -> frozenset[str]:
+        """The synonym groups (by canonical name) that some chunk names, in any of their spellings:
+        a question about a term no document mentions cannot be answered from this index."""
+        from app.vocabulary import canonical, synonym_terms
+
+        found: set[str] = set()
+        for chunk in self.chunks.values():
+            found.update(canonical(t) for t in synonym_terms(f"{chunk.title} {chunk.section} {chunk.text}"))
+        return frozenset(found)
+
+    @cached_property
+    def disagreement_chunks(self) -> list:
+        """The current documents' 'Where sources disagree' passages, in index order."""
+        return [c for c in self.chunks.values() if "disagree" in c.section.lower() and c.status == "current"]
+
     def mask(self, *, document_ids=None, doc_type=None, issuer=None, status=None) -> np.ndarray | None:
         """0/1 row mask over ``order`` for metadata filters (None when nothing filters)."""
         if not any((document_ids, doc_type, issuer, status)):

@@ -16,6 +16,13 @@ TITLE_WORD_WEIGHT = 0.1  # per question word (up to two) that the document's tit
 _GENERIC_STEMS = stems(" ".join(GENERIC))
 
 
+class Hits(list):
+    """The ranked hits, plus the best dense similarity among all dense candidates (a question
+    whose top hits all came from the word index still tells how close the nearest vector was)."""
+
+    best_dense: float | None = None
+
+
 @dataclass
 class Hit:
     chunk: Chunk
@@ -62,11 +69,16 @@ class Retriever:
         pairs = [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
         return [(cid, sim) for cid, sim in pairs if cid in self.index.chunks][: self.fetch_k]  # committed only
 
-    def search(self, query: str, k: int, filters: dict | None = None, prefer: str | None = None) -> list[Hit]:
-        """The k best chunks for ``query``. ``prefer`` names the doc_type the question wants
-        ('policy' for a coverage question); its documents, and documents whose title uses the
-        question's own words, are weighted up."""
-        lexical = self.lexical(query, filters) if self.mode in ("hybrid", "bm25") else []
+    def search(self, query: str, k: int, filters: dict | None = None, prefer: str | None = None,
+               context: str | None = None) -> list[Hit]:
+        """The k best chunks for ``query``. ``context`` (the patient record) is searched by words
+        alongside the query — it names what the question leaves implicit ("this injured worker"
+        has cauda equina) — but not embedded: encoding a long record would triple the query's
+        cost for no measured gain on the real documents. ``prefer`` names the doc_type the
+        question wants ('policy' for a coverage question); its documents, and documents whose
+        title uses the question's own words, are weighted up."""
+        words = f"{query}\n{context}" if context and context.strip() else query
+        lexical = self.lexical(words, filters) if self.mode in ("hybrid", "bm25") else []
         dense = self.dense(query, filters) if self.mode in ("hybrid", "dense") else []
         hits: dict[str, Hit] = {}
         for rank, (cid, _) in enumerate(lexical, start=1):
@@ -83,8 +95,9 @@ class Retriever:
                     hit.score *= SUPERSEDED_WEIGHT
         if prefer or self.mode == "hybrid":
             self._weigh_documents(query, hits.values(), prefer)
-        ranked = sorted(hits.values(), key=lambda h: (-h.score, h.chunk.chunk_id))
-        return ranked[:k]
+        ranked = Hits(sorted(hits.values(), key=lambda h: (-h.score, h.chunk.chunk_id))[:k])
+        ranked.best_dense = max((sim for _, sim in dense), default=None)
+        return ranked
 
     def _weigh_documents(self, query: str, hits, prefer: str | None) -> None:
         asked = stems(query) - _GENERIC_STEMS

@@ -59,13 +59,18 @@ def stance_of(text: str, section: str = "") -> str:
 
 
 def split_chunk(chunk: Chunk) -> list[Sentence]:
-    return list(_split(chunk))
-
-
-def _split(chunk: Chunk):
     """Sentences (and list items) at '. ', '; ', '? ', '! ' or a line break — never inside
-    numbers such as 100.1 or 0.4 g/kg — each located exactly in the chunk text."""
-    text = chunk.text
+    numbers such as 100.1 or 0.4 g/kg — each located exactly in the chunk text, with its stance.
+    Computed once per chunk text and section (a question reads the same chunks again and again)."""
+    return [Sentence(text, chunk, start, stance) for text, start, stance in _split(chunk.text, chunk.section)]
+
+
+@lru_cache(maxsize=200_000)
+def _split(text: str, section: str) -> tuple[tuple[str, int, str], ...]:
+    return tuple(_pieces(text, section))
+
+
+def _pieces(text: str, section: str):
     pos = 0
     for piece in _BOUNDARY.split(text):
         start = text.find(piece, pos) if piece else -1
@@ -77,7 +82,7 @@ def _split(chunk: Chunk):
             stripped = stripped[2:].strip()
         if len(stripped) < 12 or not re.search(r"[A-Za-z]{3}", stripped):
             continue
-        yield Sentence(stripped, chunk, text.index(stripped, start), stance_of(stripped, chunk.section))
+        yield stripped, text.index(stripped, start), stance_of(stripped, section)
 
 
 @lru_cache(maxsize=65536)

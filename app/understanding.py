@@ -267,7 +267,8 @@ def english_enough(question: str) -> bool:
 def topic_words(question: str) -> list[str]:
     """Content words that say what the question is about (not how it is asked)."""
     words = re.findall(r"[a-z][a-z0-9\-]+", question.lower())
-    return [w for w in words if w not in GENERIC and len(w) > 2 and not w.isdigit()]
+    return [w for w in words if w not in GENERIC and len(w) > 2 and not w.isdigit()
+            and not re.fullmatch(r"(?:year|month|week|day)s?-old", w)]
 
 
 def understand(question: str, patient: str | None = None) -> Frame:

@@ -49,6 +49,15 @@ SYNONYM_GROUPS: list[tuple[str, ...]] = [
     ("bariatric surgery", "weight loss surgery", "gastric bypass", "sleeve gastrectomy", "metabolic and bariatric surgery"),
     ("a1c", "hba1c", "hemoglobin a1c", "glycated hemoglobin"),
     ("ldl", "ldl-c", "ldl cholesterol", "low-density lipoprotein"),
+    ("hrt", "hormone replacement therapy", "menopausal hormone therapy", "hormone therapy"),
+    ("dexa", "dxa", "bone density", "bone mineral density", "bone densitometry"),
+    ("aaa", "abdominal aortic aneurysm"),
+    ("psa", "prostate-specific antigen", "prostate specific antigen"),
+    ("ldct", "low-dose computed tomography", "low-dose ct"),
+    ("tavr", "tavi", "transcatheter aortic valve replacement", "transcatheter aortic valve implantation"),
+    ("hpv", "human papillomavirus"),
+    ("dvt", "deep vein thrombosis", "deep venous thrombosis"),
+    ("vte", "venous thromboembolism"),
 ]
 
 _INDEX: dict[str, set[str]] = {}
@@ -98,6 +107,9 @@ GENERIC = frozenset(
     the a an of for to in on at by about per its it this that these those there their have has had
     get getting take taking still also any some all other more less than into over under
     low high new started start ongoing
+    ask asks asking asked whether keep keeps keeping now she he her his him hers they them we our you
+    your i me my stay stays continue continues continuing want wants wanted order ordered ordering
+    offer offered offering protect help helps consider considered okay ok yes please year-old
     """.split()
 )
 

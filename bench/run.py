@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="ngc-federal files beyond those the real-corpus cases name")
     parser.add_argument("--raw-sample", type=int, default=128, help="chunk texts for the raw-encoder pass")
     parser.add_argument("--latency-rounds", type=int, default=1, help="rounds over the starter questions")
-    parser.add_argument("--real-latency-rounds", type=int, default=3, help="rounds over the real-corpus questions")
+    parser.add_argument("--real-latency-rounds", type=int, default=1, help="rounds over the real-corpus questions")
     parser.add_argument("--onnx-dir", type=Path, default=None, help="ONNX export (default <data_dir>/onnx-model)")
     parser.add_argument("--scale-size", type=int, default=25_000, help="synthetic chunks (bench.scale alone: 100000)")
     parser.add_argument("--skip", action="append", default=[], choices=["real", "onnx", "scale"])

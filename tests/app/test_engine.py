@@ -75,6 +75,31 @@ def test_abstains_on_uncovered_gibberish_and_foreign_questions(engine):
     assert spanish.verdict == "cannot_answer" and spanish.reason in ("not_english", "not_in_corpus")
 
 
+def test_a_named_term_no_document_mentions_is_not_answered(engine):
+    # the index knows CPAP and OSA under every spelling, but no document names a glucose monitor
+    assert "cpap" in engine.index.term_groups and "cgm" not in engine.index.term_groups
+    answer = engine.ask("Is a continuous glucose monitor medically necessary for sleep apnea patients?")
+    assert answer.verdict == "cannot_answer" and answer.reason == "not_in_corpus"
+    assert engine.ask("Is positive airway pressure medically necessary for OSA?").verdict != "cannot_answer"
+
+
+def test_the_patient_record_is_searched_by_words_not_embedded(engine):
+    class Recording:  # the engine's embedder, noting what it is asked to encode
+        def __init__(self, inner):
+            self.inner, self.seen = inner, []
+
+        def embed_query(self, text):
+            self.seen.append(text)
+            return self.inner.embed_query(text)
+
+    recording = Recording(engine.retriever.embeddings)
+    engine.retriever.embeddings = recording
+    hits = engine.retriever.search("Is it covered?", 4, context="obstructive sleep apnea, AHI 22")
+    assert recording.seen == ["Is it covered?"]  # only the question is encoded
+    assert hits and hits[0].chunk.document_id == "pap"  # the record's words found the policy
+    assert hits.best_dense is not None
+
+
 @pytest.mark.parametrize("question", ["", "   ", "x" * 4001])
 def test_bad_questions_get_clear_errors(engine, question):
     with pytest.raises(BadRequest):
