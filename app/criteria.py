@@ -147,13 +147,19 @@ def _range(text: str, name: str, name_pattern: str):
     return ("range", (lo, hi)) if hi > lo else None
 
 
+_LABELS = [(name, pattern, re.compile(rf"(?<![a-z])(?:{pattern})(?![a-z])"))
+           for name, pattern in (dict(QUANTITIES) | dict(_COUNTED) | {"age": r"age|aged|years? (?:of age|old)"}).items()]
+
+
 def _numeric(text: str, facts: Facts) -> Evaluation | None:
     """Every quantity a criterion states, compared with the patient's; several quantities joined by
     'or' need one met, otherwise all."""
-    candidates = dict(QUANTITIES) | dict(_COUNTED) | {"age": r"age|aged|years? (?:of age|old)"}
+    if not re.search(r"\d", text):
+        return None  # no number, nothing to compare
+    low = text.lower()
     results: list[Evaluation] = []
-    for name, pattern in candidates.items():
-        if not re.search(rf"(?<![a-z])(?:{pattern})(?![a-z])", text.lower()):
+    for name, pattern, label in _LABELS:
+        if not label.search(low):
             continue
         th = _threshold(text, name, pattern) or _range(text, name, pattern)
         if th is None:

@@ -515,6 +515,7 @@ def _coverage(frame: Frame, hits: list[Hit], index: Index, policy: str, has_pati
     return decision
 
 
+_DIGIT = re.compile(r"\d")
 _DISAGREEMENT = re.compile(r"disagree|conflict|controvers", re.I)
 _POPULATION_SECTION = re.compile(r"scope|who\b|population|eligib|indication|candidate|recommend", re.I)
 
@@ -531,7 +532,7 @@ def _populations(frame: Frame, hits: list[Hit], index: Index) -> list[str]:
             continue
         for chunk in chunks:
             for s in split_chunk(chunk):
-                if s.stance in NEGATIVE:
+                if s.stance in NEGATIVE or not _DIGIT.search(s.text):
                     continue
                 found = population_numbers(s.text, frame.facts)
                 if found is not None:
@@ -553,10 +554,10 @@ def _age_band_statements(frame: Frame, hits: list[Hit], index: Index) -> list[Se
         for chunks in _document_sections(index, doc).values():
             for chunk in chunks:
                 for s in split_chunk(chunk):
-                    if s.stance == "neutral" or s.stance == "limit" or not population_fits(s.text, frame):
+                    if s.stance in ("neutral", "limit") or not _DIGIT.search(s.text):
                         continue
                     bands = [m for m in _AGE_RANGE.finditer(s.text) if m.group(1) and m.group(2) or m.group(3) or m.group(6)]
-                    if not bands:
+                    if not bands or not population_fits(s.text, frame):
                         continue
                     score = overlap(words, s.text) - 0.1 * rank
                     if score >= 0.4:
