@@ -45,17 +45,11 @@ def embedder_stamp(settings: Settings) -> str:
     backend = settings.embedding.backend
     if backend == "fake":
         return "fake:384"
+    from app.onnx_embedder import weights_digest
+
     path = model_path(settings)
-    digest = hashlib.sha256()
-    for name in ("config.json", "modules.json", "tokenizer.json"):
-        f = path / name
-        if f.exists():
-            digest.update(f.read_bytes())
-    weights = path / "model.safetensors"
-    if weights.exists():
-        digest.update(str(weights.stat().st_size).encode())
     variant = settings.embedding.onnx_file if backend == "onnx" else "fp32"
-    return f"{path.name}:{variant}:{digest.hexdigest()[:12]}"
+    return f"{path.name}:{variant}:{weights_digest(path)[:12]}"
 
 
 def make_embeddings(settings: Settings) -> Embeddings:

@@ -96,9 +96,9 @@ class OnnxEmbeddings(Embeddings):
 # --- the export -----------------------------------------------------------------------------------
 
 
-def source_digest(model_dir: Path) -> str:
-    """Names the weights being exported: configs and tokenizer bytes, weights size."""
-    digest = hashlib.sha256(EXPORT_VERSION.encode())
+def weights_digest(model_dir: Path, salt: str = "") -> str:
+    """Names a model directory's weights: configs and tokenizer bytes, weights size (hex)."""
+    digest = hashlib.sha256(salt.encode())
     for name in ("config.json", "modules.json", "tokenizer.json"):
         f = model_dir / name
         if f.exists():
@@ -106,7 +106,12 @@ def source_digest(model_dir: Path) -> str:
     weights = model_dir / "model.safetensors"
     if weights.exists():
         digest.update(str(weights.stat().st_size).encode())
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()
+
+
+def source_digest(model_dir: Path) -> str:
+    """Names the weights being exported (and the exporter's version)."""
+    return weights_digest(model_dir, EXPORT_VERSION)[:16]
 
 
 def is_exported(out_dir: Path, model_dir: Path) -> bool:
