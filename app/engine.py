@@ -10,6 +10,7 @@ from app.answering import compose
 from app.backends import embedder_stamp, make_chroma_client, make_embeddings, make_vector_store
 from app.citations import verify
 from app.decision import decide, disagreements
+from app.statements import split_chunk
 from app.errors import BadRequest
 from app.index import Index, open_index
 from app.retrieval import Hit, Retriever
@@ -46,6 +47,8 @@ class Engine:
         read("No warm-up.")  # load the ConText pipeline now, not on the first question
         index.word_idf  # noqa: B018 — and the corpus word weights
         index.term_groups  # noqa: B018 — and which named terms the documents mention
+        for chunk in index.chunks.values():  # and every chunk's statements, split and tagged once
+            split_chunk(chunk)
         composer = None
         if settings.llm.composer == "llm":
             from app.llm_composer import LLMComposer
