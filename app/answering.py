@@ -11,6 +11,7 @@ from app.retrieval import Hit
 from app.schemas import Answer, Citation, Conflict, Criterion, NumericCheck, QuestionFrame, RetrievedPassage, Statement
 from app.statements import NEGATIVE, POSITIVE, Sentence, overlap, split_chunk, stems
 from app.understanding import Frame
+from app.vocabulary import canonical, synonym_terms
 
 VERDICT_PHRASES = {
     "yes": "Yes: the criteria are met",
@@ -115,7 +116,13 @@ def compose(question: str, frame: Frame, decision: Decision, hits: list[Hit]) ->
     words = stems(" ".join(frame.topic_words + frame.terms))
     used = {s.text for s in decision.deciding}
     indications = [s for s in sentences if s.stance in POSITIVE and s.text not in used and overlap(words, s.text) >= 0.3][:3]
-    alternatives = [s for s in sentences if _ALTERNATIVE.search(s.text) and s.text not in used][:3]
+    # an alternative for this question's topic: from the deciding policy, or a passage that names
+    # every term the question names (not "IVIG ... for GBS" to a question about IVIG for MG)
+    asked = {canonical(t) for t in frame.terms}
+    alternatives = [s for s in sentences if _ALTERNATIVE.search(s.text) and s.text not in used
+                    and (s.chunk.document_id == decision.primary_document
+                         or (overlap(words, s.text) >= 0.25
+                             and asked <= {canonical(t) for t in synonym_terms(s.text)}))][:3]
     pitfalls = [s for s in sentences if (s.stance in NEGATIVE or s.stance == "limit") and s.text not in used
                 and overlap(words, s.text) >= 0.3][:3]
     answer.sections = {

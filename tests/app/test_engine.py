@@ -146,3 +146,5 @@ def test_seed_question_on_the_bundled_corpus(tmp_path):
     assert re.search(r"\(\d{4}-\d{2}-\d{2}\)", answer.conflicts[0].topic)
     # the decision explains itself: the regimen check is in the criteria, against the policy's limit
     assert any(c.status in ("met", "not_met") and "g/kg" in c.detail for c in answer.criteria)
+    # alternatives stay on the question's topic: nothing about IVIG for Guillain-Barré syndrome
+    assert not any("GBS" in s.text or "Guillain" in s.text for s in answer.sections.get("Alternatives", []))
