@@ -148,3 +148,20 @@ def test_seed_question_on_the_bundled_corpus(tmp_path):
     assert any(c.status in ("met", "not_met") and "g/kg" in c.detail for c in answer.criteria)
     # alternatives stay on the question's topic: nothing about IVIG for Guillain-Barré syndrome
     assert not any("GBS" in s.text or "Guillain" in s.text for s in answer.sections.get("Alternatives", []))
+
+
+def test_a_code_in_the_question_weighs_up_the_policy_that_lists_it(tmp_path, fake_settings):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, title, code in (("bypass", "Gastric surgery for obesity", "43644"),
+                              ("sleeve", "Gastric surgery for diabetes", "43775")):
+        (corpus / f"{name}.md").write_text(
+            f"---\ntitle: {title}\ndoc_type: policy\ncodes:\n  cpt: [\"{code}\"]\n---\n# {title}\n\n"
+            "## Medical necessity criteria\n\nGastric surgery is considered medically necessary when ALL of the "
+            "following are met:\n- The patient is age 18 years or older.\n", encoding="utf-8")
+    sync([corpus], fake_settings)
+    engine = Engine.from_settings(fake_settings)
+    # the words point at the other policy's title; the code decides
+    for code, words, expected in (("43644", "for diabetes", "bypass"), ("43775", "for obesity", "sleeve")):
+        hits = engine.retriever.search(f"Is gastric surgery {words} (CPT {code}) medically necessary?", 4, prefer="policy")
+        assert hits[0].chunk.document_id == expected
