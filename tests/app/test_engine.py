@@ -83,7 +83,14 @@ def test_a_named_term_no_document_mentions_is_not_answered(engine):
     assert engine.ask("Is positive airway pressure medically necessary for OSA?").verdict != "cannot_answer"
 
 
-def test_the_patient_record_is_searched_by_words_not_embedded(engine):
+def test_the_patient_record_is_searched_by_words_not_embedded(engine, tmp_path):
+    knee = ("---\ntitle: Knee replacement\ndoc_type: policy\n---\n# Knee replacement\n\n## Medical necessity criteria\n\n"
+            "Total knee arthroplasty is considered medically necessary for knee osteoarthritis when ALL of the "
+            "following are met:\n- Kellgren-Lawrence grade 3 or 4 on radiographs.\n")
+    (tmp_path / "corpus" / "knee.md").write_text(knee, encoding="utf-8")
+    sync([tmp_path / "corpus"], engine.settings)
+    engine = Engine.from_settings(engine.settings)
+
     class Recording:  # the engine's embedder, noting what it is asked to encode
         def __init__(self, inner):
             self.inner, self.seen = inner, []
@@ -94,10 +101,12 @@ def test_the_patient_record_is_searched_by_words_not_embedded(engine):
 
     recording = Recording(engine.retriever.embeddings)
     engine.retriever.embeddings = recording
-    hits = engine.retriever.search("Is it covered?", 4, context="obstructive sleep apnea, AHI 22")
-    assert recording.seen == ["Is it covered?"]  # only the question is encoded
-    assert hits and hits[0].chunk.document_id == "pap"  # the record's words found the policy
-    assert hits.best_dense is not None
+    # the same question; the record's words pick the policy
+    for record, expected in (("obstructive sleep apnea, AHI 22", "pap"), ("knee osteoarthritis, Kellgren-Lawrence 4", "knee")):
+        hits = engine.retriever.search("Is it covered?", 4, context=record)
+        assert hits[0].chunk.document_id == expected
+        assert hits.best_dense is not None
+    assert recording.seen == ["Is it covered?", "Is it covered?"]  # only the question is encoded
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 4001])
