@@ -9,7 +9,7 @@ import re
 from app.decision import Decision, disagreement_score
 from app.retrieval import Hit
 from app.schemas import Answer, Citation, Conflict, Criterion, NumericCheck, QuestionFrame, RetrievedPassage, Statement
-from app.statements import NEGATIVE, POSITIVE, Sentence, overlap, split_chunk, stems
+from app.statements import NEGATIVE, POSITIVE, Sentence, is_disagreement, overlap, split_chunk, stems
 from app.understanding import Frame
 from app.vocabulary import canonical, synonym_terms
 
@@ -56,7 +56,7 @@ def _conflicts(frame: Frame, hits: list[Hit], citer: Citer) -> list[Conflict]:
     taking opposite stances on the question's topic."""
     words = stems(" ".join(frame.topic_words + frame.terms))
     out: list[Conflict] = []
-    chunks = [h.chunk for h in hits if "disagree" in h.chunk.section.lower() and overlap(words, h.chunk.text) >= 0.3]
+    chunks = [h.chunk for h in hits if is_disagreement(h.chunk.section) and overlap(words, h.chunk.text) >= 0.3]
     chunks.sort(key=lambda c: -disagreement_score(words, c))  # the passage most about the question first
     for chunk in chunks[:1]:
         sentences = split_chunk(chunk)[:4]

@@ -8,11 +8,10 @@ import re
 from dataclasses import dataclass, field
 
 from app.context import read as read_context
-from app.statements import stems
+from app.statements import GENERIC_STEMS, stems
 from app.understanding import COUNT_UNITS, NUM, QUANTITIES, Facts, Regimen, _COUNTED, count_unit, roman_to_digits
 from app.vocabulary import GENERIC
 
-GENERIC_STEMS = stems(" ".join(GENERIC))
 
 _CMP = re.compile(
     r"(≥|>=|≤|<=|>|<|at least|no more than|not more than|more than|less than|fewer than|up to|a maximum of|maximum of|"
@@ -187,6 +186,19 @@ def _numeric(text: str, facts: Facts) -> Evaluation | None:
     return Evaluation("met" if all(st == "met" for st in statuses) else "not_documented", detail)
 
 
+def _with_what_comes_with_it(text: str, number: Evaluation, facts: Facts, regimen: Regimen,
+                             idf: dict[str, float] | None) -> Evaluation:
+    """A met number still needs what the text asks for with it: 'BMI ≥ 35 kg/m² with at least one
+    obesity-related comorbidity' → the comorbidity, one listed item or the words, checked too."""
+    rest = re.search(r"\bwith (?:at least one |an? |any )?(.{8,})$", text)
+    if number.status != "met" or not rest or _numeric(roman_to_digits(rest.group(1)), facts):
+        return number
+    also = _one_listed(rest.group(1), facts) or evaluate(CriterionLine(rest.group(1)), facts, regimen, idf)
+    if also.status in ("not_met", "not_documented"):
+        return Evaluation(also.status, f"{number.detail}; {also.detail}")
+    return number
+
+
 def population_numbers(text: str, facts: Facts) -> str | None:
     """A recommendation's numeric population against the patient: 'adults with BMI ≥ 30 kg/m², or
     BMI ≥ 27 kg/m² with at least one comorbidity' → met / not_met / not_documented, or None when
@@ -196,14 +208,7 @@ def population_numbers(text: str, facts: Facts) -> str | None:
         number = _numeric(alternative, facts)
         if number is None or "not documented" in number.detail or number.detail.startswith("age"):
             continue  # age bands are the population check's business
-        status = number.status
-        rest = re.search(r"\bwith (?:at least one |an? |any )?([^,;\[]{6,}(?:, such as [^;\[]*)?)", alternative)
-        if status == "met" and rest and not _numeric(rest.group(1), facts):
-            listed = _one_listed(rest.group(1), facts)
-            words = _content(rest.group(1)) - GENERIC_STEMS
-            if listed is None and not (words and _stated(words, facts.text)):
-                status = "not_met" if words and _negated_in(facts.text, words) else "not_documented"
-        results.append(status)
+        results.append(_with_what_comes_with_it(alternative, number, facts, Regimen(), None).status)
     if not results:
         return None
     if "met" in results:
@@ -218,15 +223,14 @@ def check_count(text: str, regimen: Regimen) -> Evaluation | None:
     low = text.lower()
     m = re.search(rf"(?:no more than|not more than|up to|not exceed|maximum of|at most)\s+(\d+)\s+(?:[a-z-]+\s)?({COUNT_UNITS})", low) \
         or re.search(rf"\b\d+\s+to\s+(\d+)\s+(?:[a-z-]+\s)?({COUNT_UNITS})", low)
-    if not m:  # "the total number of ESI sessions ... does not exceed 4 in a rolling 12 months"
+    if m:
+        limit_text, unit_text = m.group(1), m.group(2)
+    else:  # "the total number of ESI sessions ... does not exceed 4 in a rolling 12 months"
         unit = re.search(rf"\b({COUNT_UNITS})\b", low)
         bare = re.search(r"(?:no more than|not more than|not exceed|maximum of|at most)\s+(\d+)\b(?!\s*(?:%|mg|g\b|hours?|days?|weeks?|months?))", low)
-        m = (bare.group(1), unit.group(1)) if unit and bare else None
-        if m is None:
+        if not (unit and bare):
             return None
-        limit_text, unit_text = m
-    else:
-        limit_text, unit_text = m.group(1), m.group(2)
+        limit_text, unit_text = bare.group(1), unit.group(1)
     if count_unit(unit_text) != regimen.count_unit:
         return None
     limit = float(limit_text)
@@ -328,7 +332,7 @@ def _share_of(criterion: str, patient: str) -> Evaluation | None:
     p = re.search(rf"(\d+(?:\.\d+)?)\s*% of (?:all |the )?{m.group(3)}", patient.lower())
     if not p:
         return None
-    op = {"at least": ">=", "≥": ">=", "more than": ">", "≤": "<=", "no more than": "<=", "less than": "<"}.get(m.group(1), m.group(1))
+    op = _op(m.group(1))
     value, limit = float(p.group(1)), float(m.group(2))
     ok = _compare(value, op, limit)
     return Evaluation("met" if ok else "not_met", f"{value:g}% of {m.group(3)} documented vs {op} {limit:g}%")
@@ -480,13 +484,7 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
         return Evaluation("not_applicable", "checked under the section it refers to")
     numeric = _numeric(roman_to_digits(line.text), facts)
     if numeric is not None:
-        rest = re.search(r"\bwith (?:at least one |an? |any )?(.{8,})$", line.text)
-        if numeric.status == "met" and rest and not _numeric(roman_to_digits(rest.group(1)), facts):
-            # "BMI ≥ 35 kg/m² with at least one obesity-related comorbidity": the number and the rest
-            also = _one_listed(rest.group(1), facts) or evaluate(CriterionLine(rest.group(1)), facts, regimen, idf)
-            if also.status in ("not_met", "not_documented"):
-                return Evaluation(also.status, f"{numeric.detail}; {also.detail}")
-        return numeric
+        return _with_what_comes_with_it(line.text, numeric, facts, regimen, idf)
     reg = check_regimen(line.text, regimen) or check_count(line.text, regimen)
     if reg is not None:
         return reg
@@ -522,8 +520,8 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
                 and not re.search(r"\bor (?:has|is|had)\b", line.text):
             return Evaluation("not_met", "the record documents what the criterion excludes: "
                               + ", ".join(sorted(words_absent & stems(facts.text))[:4]))
-        for part in re.split(r"\band (?=does|is|has|have|was|no\b)|;", line.text)[1:] and \
-                re.split(r"\band (?=does|is|has|have|was|no\b)|;", line.text) or []:
+        parts = re.split(r"\band (?=does|is|has|have|was|no\b)|;", line.text)
+        for part in parts if len(parts) > 1 else []:
             # "no personal or family history of MTC and does not have MEN2": each part on its own
             part_absent = frozenset(read_context(part).negated) - GENERIC_STEMS
             if part_absent and _ABSENCE.search(part) and _affirmed_in(facts.text, part_absent, idf, part) \

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from app.criteria import CriterionLine, Evaluation, evaluate, parse_criteria
 from app.index import Index
 from app.retrieval import Hit
-from app.statements import NEGATIVE, POSITIVE, Sentence, overlap, split_chunk, stems
+from app.statements import NEGATIVE, POSITIVE, Sentence, is_disagreement, overlap, split_chunk, stems
 from app.criteria import _NEGATION, GENERIC_STEMS, _numeric, population_numbers
 from app.understanding import Frame, extract_regimen, roman_to_digits
 from app.vocabulary import canonical, expand, synonym_terms
@@ -334,7 +334,8 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
             continue
         for chunk in chunks:
             for s in split_chunk(chunk):
-                low = _main_clause(s.text).lower()
+                main = _main_clause(s.text)
+                low = main.lower()
                 if s.stance == "limit" and _count_exclusion(low, frame):
                     return s  # "A single course is limited to a total of 36 sessions" and more are requested
                 if s.stance not in NEGATIVE:
@@ -350,7 +351,7 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
                     continue  # names values of a quantity ("Wagner grade I or II") the patient does not have
                 if low.startswith(("continuation", "continued", "continuing")) and not continuation:
                     continue
-                numeric = _numeric(roman_to_digits(_main_clause(s.text)), frame.facts)
+                numeric = _numeric(roman_to_digits(main), frame.facts)
                 per_kg = _per_kg_exclusion(low, frame)
                 interval = _interval_exclusion(low, frame)
                 counted = _count_exclusion(low, frame)
@@ -362,7 +363,7 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
                 elif per_kg is None and interval is None and _NUMBERED.search(low) \
                         and not re.search(r"maintenance|every \d+ weeks", low):
                     continue  # a quantity limit we cannot check against this request
-                score = _segment_score(_main_clause(s.text), title_words, asked)
+                score = _segment_score(main, title_words, asked)
                 if score is None:
                     continue
                 if score < 0.5:
@@ -420,12 +421,12 @@ def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool,
         return _coverage(frame, hits, index, policy, has_patient)
     if frame.kind == "informational":
         return Decision("informational", deciding=_best_sentences(frame, hits))
-    lead = _best_sentences(frame, hits, limit=1)
-    if has_patient and lead and lead[0].chunk.doc_type == "policy" and lead[0].chunk.status == "current" \
-            and _CRITERIA_LEAD.search(lead[0].text):
+    best = _best_sentences(frame, hits, limit=4)
+    if has_patient and best and best[0].chunk.doc_type == "policy" and best[0].chunk.status == "current" \
+            and _CRITERIA_LEAD.search(best[0].text):
         # the closest statement is a policy's "covered when ALL of the following": judge by its criteria
-        return _coverage(frame, hits, index, lead[0].chunk.document_id, has_patient)
-    return _clinical(frame, hits, index)
+        return _coverage(frame, hits, index, best[0].chunk.document_id, has_patient)
+    return _clinical(frame, hits, index, best)
 
 
 _CRITERIA_LEAD = re.compile(r"when (?:all|any) of the following", re.I)
@@ -516,7 +517,6 @@ def _coverage(frame: Frame, hits: list[Hit], index: Index, policy: str, has_pati
 
 
 _DIGIT = re.compile(r"\d")
-_DISAGREEMENT = re.compile(r"disagree|conflict|controvers", re.I)
 _POPULATION_SECTION = re.compile(r"scope|who\b|population|eligib|indication|candidate|recommend", re.I)
 
 
@@ -566,9 +566,10 @@ def _age_band_statements(frame: Frame, hits: list[Hit], index: Index) -> list[Se
     return [s for _, s in found]
 
 
-def _clinical(frame: Frame, hits: list[Hit], index: Index) -> Decision:
+def _clinical(frame: Frame, hits: list[Hit], index: Index, closest: list[Sentence]) -> Decision:
+    """A guideline question, from ``closest`` (the statements nearest the question, best first)."""
     banded = _age_band_statements(frame, hits, index)[:1]
-    best = banded + [s for s in _best_sentences(frame, hits, limit=4) if not banded or s.text != banded[0].text][:3]
+    best = banded + [s for s in closest if not banded or s.text != banded[0].text][:3]
     decision = Decision("informational", deciding=best)
     if not best:
         return Decision("insufficient_evidence", "no statement addresses the question", deciding=[])
@@ -586,7 +587,7 @@ def _clinical(frame: Frame, hits: list[Hit], index: Index) -> Decision:
         decision.verdict = "no" if all(p == "not_met" for p in populations) else "conditional"
         decision.reason = "the patient is outside the recommendation's population" if decision.verdict == "no" else None
         return decision
-    if any(_DISAGREEMENT.search(s.chunk.section) for s in best[:3]) and not all(st in NEGATIVE for st in stances[:2]):
+    if any(is_disagreement(s.chunk.section) for s in best[:3]) and not all(st in NEGATIVE for st in stances[:2]):
         decision.verdict, decision.reason = "conditional", "the sources disagree"
         return decision
     fits_population = grade is None and "met" in populations and not any(s in NEGATIVE for s in stances[:2])

@@ -71,9 +71,8 @@ class Engine:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         frame = understand(question, patient)
-        # a coverage question is answered by a policy, a clinical one by a guideline first
-        prefer = "policy" if frame.kind == "coverage" else "guideline"
-        hits = self.retriever.search(question, k or self.settings.retrieval.k, filters, prefer=prefer, context=patient)
+        hits = self.retriever.search(question, k or self.settings.retrieval.k, filters, prefer=frame.source_type,
+                                     context=patient)
         t1 = time.perf_counter()
         timings["retrieval"] = (t1 - t0) * 1000
         if progress is not None:

@@ -91,7 +91,9 @@ class Index:
     @cached_property
     def disagreement_chunks(self) -> list:
         """The current documents' 'Where sources disagree' passages, in index order."""
-        return [c for c in self.chunks.values() if "disagree" in c.section.lower() and c.status == "current"]
+        from app.statements import is_disagreement
+
+        return [c for c in self.chunks.values() if is_disagreement(c.section) and c.status == "current"]
 
     def mask(self, *, document_ids=None, doc_type=None, issuer=None, status=None) -> np.ndarray | None:
         """0/1 row mask over ``order`` for metadata filters (None when nothing filters)."""

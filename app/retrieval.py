@@ -8,14 +8,13 @@ from dataclasses import dataclass
 
 from app.chunks import Chunk
 from app.index import Index
-from app.statements import stems
-from app.vocabulary import GENERIC, expand
+from app.statements import GENERIC_STEMS, stems
+from app.vocabulary import expand
 
 SUPERSEDED_WEIGHT = 0.5
 PREFERRED_TYPE_WEIGHT = 1.2  # a policy for a coverage question, a guideline for a clinical one
 TITLE_WORD_WEIGHT = 0.1  # per question word (up to two) that the document's title also uses
 CODE_WEIGHT = 1.5  # a document whose code list holds a code the question names
-_GENERIC_STEMS = stems(" ".join(GENERIC))
 # CPT (5 digits, or 4 digits and a letter), HCPCS Level II (a letter and 4 digits), ICD-10-CM
 _CODE = re.compile(r"\b(?:\d{4}[0-9FTU]|[A-V]\d{4}|[A-TV-Z]\d{2}(?:\.[0-9A-Z]{1,4})?)\b")
 
@@ -104,14 +103,14 @@ class Retriever:
         return ranked
 
     def _weigh_documents(self, query: str, hits, prefer: str | None) -> None:
-        asked = stems(query) - _GENERIC_STEMS
+        asked = stems(query) - GENERIC_STEMS
         codes = {c.upper() for c in _CODE.findall(query)}
         weights: dict[str, float] = {}
         for hit in hits:
             c = hit.chunk
             if c.document_id not in weights:
                 title = (self.index.documents.get(c.document_id) or {}).get("title") or c.title
-                shared = len(asked & (stems(title) - _GENERIC_STEMS))
+                shared = len(asked & (stems(title) - GENERIC_STEMS))
                 weights[c.document_id] = 1.0 + TITLE_WORD_WEIGHT * min(shared, 2)
                 if codes & {code.upper() for code in c.codes}:
                     weights[c.document_id] *= CODE_WEIGHT  # the question's CPT/HCPCS/ICD-10 code is in its code list

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from app.chunks import Chunk
 from app.lexical import tokenize
+from app.vocabulary import GENERIC
 
 _BOUNDARY = re.compile(r"(?<=[.!?;])\s+|\n")
 
@@ -88,6 +89,15 @@ def _pieces(text: str, section: str):
 @lru_cache(maxsize=65536)
 def stems(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
+
+
+GENERIC_STEMS = stems(" ".join(GENERIC))  # the words that say how a question is asked, stemmed
+_DISAGREEMENT_SECTION = re.compile(r"\bdisagree", re.I)
+
+
+def is_disagreement(section: str) -> bool:
+    """A 'Where sources disagree' section (not a 'Conflicts of interest' disclosure)."""
+    return bool(_DISAGREEMENT_SECTION.search(section))
 
 
 def overlap(words: frozenset[str], sentence: str) -> float:

@@ -119,6 +119,12 @@ class Frame:
     facts: Facts
     language_ok: bool = True
 
+    @property
+    def source_type(self) -> str:
+        """The doc_type that answers this kind of question first: a policy for a coverage
+        question, a guideline for a clinical one."""
+        return "policy" if self.kind == "coverage" else "guideline"
+
 
 def _num(text: str) -> float:
     return float(text.replace(",", ""))

@@ -125,18 +125,28 @@ def start_server(index: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([*criterion, "serve", "--port", str(port), "--index", str(index)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
+    try:
+        wait_ready(proc, url, seconds=300)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
+    return proc, url
+
+
+def wait_ready(proc: subprocess.Popen, url: str, seconds: float) -> None:
+    """Poll ``url``/readyz until it answers 200. RuntimeError when the server process exits first
+    or ``seconds`` pass (the process is then killed)."""
+    deadline = time.time() + seconds
     while time.time() < deadline:
         try:
             if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return proc, url
+                return
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise SystemExit(f"the server exited with status {proc.returncode}")
-        time.sleep(0.2)
+            raise RuntimeError(f"the server exited with status {proc.returncode}")
+        time.sleep(0.1)
     proc.kill()
-    raise SystemExit("the server did not become ready in 300 s")
+    raise RuntimeError(f"the server did not become ready in {seconds:g} s")
 
 
 def markdown(result: dict, url: str) -> str:

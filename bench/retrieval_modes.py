@@ -47,8 +47,7 @@ def main() -> None:
                                   rrf_k=settings.retrieval.rrf_k, mode=mode)
             r1 = r5 = rr = 0.0
             for case in cases:
-                kind = understand(case.question, case.patient).kind
-                prefer = ("policy" if kind == "coverage" else "guideline") if shipped else None
+                prefer = understand(case.question, case.patient).source_type if shipped else None
                 hits = retriever.search(case.question, 20, prefer=prefer, context=case.patient if shipped else None)
                 docs = ranked_documents(hits)
                 ranks = [i for i, d in enumerate(docs, start=1) if d in case.expected_sources]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,15 +14,10 @@ from pathlib import Path
 
 import httpx
 
+from bench.load import free_port, wait_ready
 from service_kit import CPAP, SEED, SEED_PATIENT
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(settings, port: int, log: Path) -> subprocess.Popen:
@@ -31,18 +25,11 @@ def start_server(settings, port: int, log: Path) -> subprocess.Popen:
            "CRITERION_API__AUTH": "off", "CRITERION_API__RATE_LIMIT_PER_MINUTE": "100000"}
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=open(log, "ab"))
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not become ready")
+    try:
+        wait_ready(proc, f"http://127.0.0.1:{port}", seconds=60)
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc}: {log.read_text()[-2000:]}") from None
+    return proc
 
 
 def observed(url: str) -> dict:
