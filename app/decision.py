@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from app.criteria import CriterionLine, Evaluation, evaluate, parse_criteria
 from app.index import Index
-from app.retrieval import Hit
+from app.retrieval import Hit, Hits
 from app.statements import NEGATIVE, POSITIVE, Sentence, is_disagreement, overlap, split_chunk, stems
 from app.criteria import _NEGATION, GENERIC_STEMS, _numeric, population_numbers
 from app.understanding import Frame, extract_regimen, roman_to_digits
@@ -383,7 +383,7 @@ def _negative_match(frame: Frame, index: Index, document_id: str) -> Sentence | 
     return best if best_score >= 0.75 else None
 
 
-def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool,
+def decide(frame: Frame, hits: Hits, index: Index, has_patient: bool,
            min_similarity: float | None = None) -> Decision:
     if not frame.language_ok:
         return Decision("cannot_answer", "not_english")
@@ -395,11 +395,8 @@ def decide(frame: Frame, hits: list[Hit], index: Index, has_patient: bool,
     named = stems(expand(" ".join(frame.terms))) - _GENERIC_STEMS  # a known term, in any spelling, the top passages use
     top_words = stems(" ".join(f"{h.chunk.title} {h.chunk.text}" for h in hits[:3]))
     coverage = topic_coverage(frame, hits, index)
-    best_sim = None
-    if min_similarity is not None:  # the nearest vector among all dense candidates, not only the kept hits
-        best_sim = getattr(hits, "best_dense", None)
-        if best_sim is None:
-            best_sim = max((h.dense_similarity or 0.0) for h in hits)
+    # the nearest vector among all dense candidates, not only the kept hits (0 when none was fetched)
+    best_sim = None if min_similarity is None else hits.best_dense or 0.0
     dense_unsure = best_sim is None or best_sim < min_similarity + 0.13
     if coverage < MIN_TOPIC_COVERAGE and not (named & top_words) and dense_unsure:
         return Decision("cannot_answer", "not_in_corpus")
