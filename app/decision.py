@@ -125,9 +125,13 @@ def population_fits(text: str, frame: Frame) -> bool:
     return True
 
 
+DOC_RANK_PENALTY = 0.1  # per document ahead in retrieval order: the top document's statements come first
+
+
 def _best_sentences(frame: Frame, hits: list[Hit], limit: int = 6, doc: str | None = None) -> list[Sentence]:
     words = _query_words(frame)
     scored = []
+    doc_rank = {d: i for i, d in enumerate(dict.fromkeys(h.chunk.document_id for h in hits))}
     for rank, hit in enumerate(hits):
         if doc and hit.chunk.document_id != doc:
             continue
@@ -137,7 +141,8 @@ def _best_sentences(frame: Frame, hits: list[Hit], limit: int = 6, doc: str | No
         for s in split_chunk(hit.chunk):
             if not population_fits(s.text, frame):
                 continue
-            score = overlap(words, s.text) + overlap(words, hit.chunk.section) * 0.3 - rank * 0.02
+            score = overlap(words, s.text) + overlap(words, hit.chunk.section) * 0.3 - rank * 0.02 \
+                - DOC_RANK_PENALTY * doc_rank[hit.chunk.document_id]
             scored.append((score, s))
     scored.sort(key=lambda x: -x[0])
     return [s for score, s in scored[:limit] if score > 0]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from app.chunks import Chunk
 from app.index import Index
 from app.statements import GENERIC_STEMS, stems
-from app.vocabulary import expand
+from app.vocabulary import expand, spelled_out
 
 SUPERSEDED_WEIGHT = 0.5
 PREFERRED_TYPE_WEIGHT = 1.2  # a policy for a coverage question, a guideline for a clinical one
@@ -65,7 +65,7 @@ class Retriever:
         store = self.index.vector_store
         if store is None or self.embeddings is None:
             return []
-        vector = self.embeddings.embed_query(query)
+        vector = self.embeddings.embed_query(spelled_out(query))
         n = min(self.fetch_k + 10, max(1, len(self.index.chunks)))
         result = store._collection.query(query_embeddings=[vector], n_results=n, where=_chroma_where(filters),
                                          include=["distances"])

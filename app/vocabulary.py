@@ -56,6 +56,8 @@ SYNONYM_GROUPS: list[tuple[str, ...]] = [
     ("ldct", "low-dose computed tomography", "low-dose ct"),
     ("tavr", "tavi", "transcatheter aortic valve replacement", "transcatheter aortic valve implantation"),
     ("hpv", "human papillomavirus"),
+    # longer than "pap" (positive airway pressure above), so "Pap smear" is read as this group
+    ("pap smear", "pap smears", "pap test", "pap tests", "papanicolaou", "cervical cytology"),
     ("dvt", "deep vein thrombosis", "deep venous thrombosis"),
     ("vte", "venous thromboembolism"),
 ]
@@ -82,6 +84,22 @@ def expand(text: str) -> str:
     for term in found:
         extra.extend(sorted(_INDEX[term]))
     return text if not extra else f"{text} {' '.join(extra)}"
+
+
+def spelled_out(text: str) -> str:
+    """The text with the long form of each abbreviation in it appended, for the dense encoder:
+    a small general-domain model places "HRT" or "DEXA" poorly, "hormone replacement therapy"
+    well. Only one-word terms are spelled out, each by its group's first multi-word spelling."""
+    low = text.lower()
+    longs: list[str] = []
+    for term in synonym_terms(text):
+        if " " in term:
+            continue
+        group = next(g for g in SYNONYM_GROUPS if term in g)
+        long = next((t for t in group if " " in t), None)
+        if long and long not in low and long not in longs:
+            longs.append(long)
+    return f"{text} ({'; '.join(longs)})" if longs else text
 
 
 def canonical(term: str) -> str:

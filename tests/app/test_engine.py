@@ -107,6 +107,8 @@ def test_the_patient_record_is_searched_by_words_not_embedded(engine, tmp_path):
         assert hits[0].chunk.document_id == expected
         assert hits.best_dense is not None
     assert recording.seen == ["Is it covered?", "Is it covered?"]  # only the question is encoded
+    engine.retriever.search("Is CPAP covered?", 4, context="AHI 22 on a sleep study")
+    assert recording.seen[-1] == "Is CPAP covered? (continuous positive airway pressure)"  # spelled out, record left out
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 4001])
@@ -174,3 +176,19 @@ def test_a_code_in_the_question_weighs_up_the_policy_that_lists_it(tmp_path, fak
     for code, words, expected in (("43644", "for diabetes", "bypass"), ("43775", "for obesity", "sleeve")):
         hits = engine.retriever.search(f"Is gastric surgery {words} (CPT {code}) medically necessary?", 4, prefer="policy")
         assert hits[0].chunk.document_id == expected
+
+
+def test_statements_of_the_top_document_come_first_among_equals():
+    from app.decision import _best_sentences
+    from app.retrieval import Hit
+    from app.understanding import understand
+
+    def hit(doc, n, text):
+        return Hit(Chunk(chunk_id=f"{doc}#{n}", document_id=doc, text=text, title=doc, section=doc), 1.0 / (n + 1))
+
+    frame = understand("Should he have a PSA blood test?", "62-year-old man")
+    prostate = "Whether to have a PSA blood test is an individual decision for men aged 55 to 69 years."
+    hepatitis = "A PSA blood test is not a hepatitis B test; draw blood before the first vaccine dose."
+    hits = [hit("prostate", 0, "Prostate cancer screening."), hit("hepatitis", 1, hepatitis), hit("prostate", 2, prostate)]
+    # equal word overlap; the hepatitis passage ranks one place higher, but its document ranks second
+    assert _best_sentences(frame, hits)[0].text == prostate

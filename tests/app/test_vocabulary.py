@@ -1,0 +1,18 @@
+"""Synonym expansion for the word index and spelled-out abbreviations for the dense encoder."""
+
+from app.vocabulary import expand, spelled_out
+
+
+def test_a_pap_smear_is_cervical_cytology_not_positive_airway_pressure():
+    expanded = expand("Should we do a Pap smear on a 19-year-old?").lower()
+    assert "cervical cytology" in expanded
+    assert "positive airway pressure" not in expanded and "cpap" not in expanded
+    assert "positive airway pressure" in expand("Is bilevel PAP covered?").lower()
+
+
+def test_one_word_abbreviations_are_spelled_out_once_for_the_encoder():
+    assert spelled_out("Should we start combined HRT?") == "Should we start combined HRT? (hormone replacement therapy)"
+    assert spelled_out("IVIG for MG?") == "IVIG for MG? (intravenous immune globulin; myasthenia gravis)"
+    # a long form already in the question is not repeated; a question without abbreviations is unchanged
+    assert spelled_out("IVIG (intravenous immune globulin) dose?") == "IVIG (intravenous immune globulin) dose?"
+    assert spelled_out("Is knee arthroscopy covered?") == "Is knee arthroscopy covered?"
