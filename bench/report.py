@@ -160,11 +160,21 @@ def _significance_section(corpora: list[dict]) -> tuple[list[str], dict]:
     for corpus in corpora:
         sig = significance(corpus["baseline"]["cases"], corpus["criterion"]["cases"])
         sig_all[corpus["label"]] = sig
-        for m, row in sig.items():
-            lines.append(f"| {corpus['label']} | {METRICS[m]} | {row['n']} | {row['baseline']:.3f} | {row['criterion']:.3f} | "
-                         f"{row['criterion'] - row['baseline']:+.3f} | {_p(row['student_p'])} | {_p(row['fisher_p'])} |")
-    lines += ["", f"Two-sided tests from ranx `compare` (`stat_test='student'` and `'fisher'`); significant means p < {MAX_P}.", ""]
+        lines += _significance_rows(corpus["label"], sig)
+        files = sorted({c.get("file") for c in corpus["criterion"]["cases"]} - {None})
+        for name in files if len(files) > 1 else ():  # each case file alone, e.g. a held-out set
+            pick = [[c for c in corpus[side]["cases"] if c.get("file") == name] for side in ("baseline", "criterion")]
+            if any(c["expected_sources"] for c in pick[1]):
+                lines += _significance_rows(f"{corpus['label']} · {name}", significance(*pick))
+    lines += ["", f"Two-sided tests from ranx `compare` (`stat_test='student'` and `'fisher'`); significant means p < {MAX_P}. "
+              "Rows with a file name are that case file alone.", ""]
     return lines, sig_all
+
+
+def _significance_rows(label: str, sig: dict) -> list[str]:
+    return [f"| {label} | {METRICS[m]} | {row['n']} | {row['baseline']:.3f} | {row['criterion']:.3f} | "
+            f"{row['criterion'] - row['baseline']:+.3f} | {_p(row['student_p'])} | {_p(row['fisher_p'])} |"
+            for m, row in sig.items()]
 
 
 def _claims(corpora: list[dict], sig_all: dict) -> list[str]:
@@ -296,7 +306,7 @@ def render(data: dict) -> str:
         "## Criterion / baseline", "",
     ]
     titles = {"starter": f"Starter corpus (`corpus/`, gold cases `evals/cases/`)",
-              "real": "Real-corpus subset (`../shared/real-corpus`, cases `evals/real-corpus/cases.yaml`)"}
+              "real": "Real-corpus subset (`../shared/real-corpus`, cases `evals/real-corpus/`)"}
     for corpus in data["corpora"]:
         lines += _corpus_section(corpus, titles.get(corpus["label"], corpus["label"]))
         if corpus["label"] == "real":

@@ -27,7 +27,7 @@ from bench import report
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT.parent / "shared" / "real-corpus"
-REAL_CASES = ROOT / "evals" / "real-corpus" / "cases.yaml"
+REAL_CASES = ROOT / "evals" / "real-corpus"  # every case file in the folder
 
 
 def describe_machine() -> dict:

@@ -85,7 +85,7 @@ def ask_cases(engine, cases) -> list[dict]:
         ranked = [] if answer is None else list(dict.fromkeys(
             p.document_id for p in sorted(answer.retrieved, key=lambda p: p.rank)))
         out.append({
-            "id": case.id, "expected_sources": list(case.expected_sources),
+            "id": case.id, "file": Path(case.source_file).name, "expected_sources": list(case.expected_sources),
             "expected_verdict": case.expected_verdict, "verdict": answer.verdict if answer else "error",
             "ranked": ranked, "latency_ms": round(latency, 2), "error": error,
             "retrieval_ms": answer.timings_ms.get("retrieval") if answer else None,
@@ -169,7 +169,7 @@ def run_baseline(args) -> dict:
         started = time.perf_counter()
         ranked = pipeline.ranked_documents(case.question)
         rows.append({
-            "id": case.id, "expected_sources": list(case.expected_sources),
+            "id": case.id, "file": Path(case.source_file).name, "expected_sources": list(case.expected_sources),
             "expected_verdict": case.expected_verdict, "verdict": None, "ranked": ranked,
             "latency_ms": round((time.perf_counter() - started) * 1000, 2), "error": None,
         })

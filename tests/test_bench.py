@@ -108,6 +108,7 @@ def test_both_sides_and_the_report_on_a_tiny_corpus(tmp_path):
     lat = sides.run_latency(_args(cases=cases, work=work))
     for side in (crit, base):
         assert [c["id"] for c in side["cases"]] == ["mri", "cpap", "liver"]
+        assert {c["file"] for c in side["cases"]} == {"cases.yaml"}  # for the per-file significance rows
         assert side["pdf_ingest"]["pages"] == 2 and side["raw_encoder"]["texts"] <= 4
         assert side["peak_rss_mb"] > 0
     assert all(c["verdict"] is None for c in base["cases"])
@@ -176,3 +177,16 @@ def test_onnx_export_is_recognised_only_when_complete(tmp_path):
     assert is_exported(out, model)
     (model / "config.json").write_text('{"changed": true}')
     assert not is_exported(out, model)  # other weights: export again
+
+
+def test_significance_is_also_reported_per_case_file():
+    def side(ranked_for):
+        return [{"id": f"{f}{i}", "file": f"{f}.yaml", "expected_sources": ["x"], "ranked": ranked_for(f, i)}
+                for f in ("old", "new") for i in range(12)]
+
+    base = side(lambda f, i: ["y", "x"])
+    crit = side(lambda f, i: ["x"] if f == "new" else ["y", "x"])  # better on the new file only
+    lines, _ = report._significance_section([{"label": "real", "baseline": {"cases": base}, "criterion": {"cases": crit}}])
+    rows = {line.split(" | ")[0].lstrip("| ") + " " + line.split(" | ")[1]: line for line in lines if line.startswith("| real")}
+    assert "| 24 |" in rows["real source recall@1"] and "| 12 |" in rows["real · new.yaml source recall@1"]
+    assert "| +1.000 |" in rows["real · new.yaml source recall@1"] and "| +0.000 |" in rows["real · old.yaml source recall@1"]
