@@ -27,6 +27,9 @@ _GENERIC_STEMS = GENERIC_STEMS | stems("considered medically necessary covered e
 _DRUG_LIKE = re.compile(r"(?:olol|alol|pril|sartan|tide|mab|nib|parin|xaban|gatran|statin|dipine|azole|cycline|floxacin|mycin|vir|prazole|tropin|lukast|semide|thiazide|zepam|oxetine|afaxine|triptan|gepant)$")
 
 MIN_TOPIC_COVERAGE = 0.5
+# above min_similarity by this much, the nearest passage vouches for a question whose own words the
+# passages barely use ("Is it time to start an ESA for his anemia?", the topic in the record)
+DENSE_SURE_MARGIN = 0.07
 YES_SHARE = 0.6  # share of criteria that must be documented as met (none failed) for "yes"
 
 
@@ -402,7 +405,7 @@ def decide(frame: Frame, hits: Hits, index: Index, has_patient: bool,
     coverage = topic_coverage(frame, hits, index)
     # the nearest vector among all dense candidates, not only the kept hits (0 when none was fetched)
     best_sim = None if min_similarity is None else hits.best_dense or 0.0
-    dense_unsure = best_sim is None or best_sim < min_similarity + 0.13
+    dense_unsure = best_sim is None or best_sim < min_similarity + DENSE_SURE_MARGIN
     if coverage < MIN_TOPIC_COVERAGE and not (named & top_words) and dense_unsure:
         return Decision("cannot_answer", "not_in_corpus")
     if best_sim is not None:  # the dense side agrees nothing is close (real embedders only)

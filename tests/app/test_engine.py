@@ -192,3 +192,22 @@ def test_statements_of_the_top_document_come_first_among_equals():
     hits = [hit("prostate", 0, "Prostate cancer screening."), hit("hepatitis", 1, hepatitis), hit("prostate", 2, prostate)]
     # equal word overlap; the hepatitis passage ranks one place higher, but its document ranks second
     assert _best_sentences(frame, hits)[0].text == prostate
+
+
+def test_a_near_passage_vouches_for_a_question_whose_words_the_passages_barely_use(engine):
+    from app.decision import MIN_TOPIC_COVERAGE, decide, topic_coverage
+    from app.retrieval import Hits
+    from app.understanding import understand
+
+    record = "54-year-old man with obstructive sleep apnea, AHI 22 events per hour."
+    frame = understand("Is it time to start one for his nightly spells?", record)
+    found = engine.retriever.search(frame.question, 4, context=record)
+    assert found and topic_coverage(frame, found, engine.index) < MIN_TOPIC_COVERAGE  # the topic is in the record
+
+    def verdict(best_dense):
+        hits = Hits(found)
+        hits.best_dense = best_dense
+        return decide(frame, hits, engine.index, has_patient=True, min_similarity=0.47).verdict
+
+    assert verdict(0.38) == "cannot_answer"  # nothing near: abstain
+    assert verdict(0.56) != "cannot_answer"  # a passage 0.09 above the floor vouches for it
