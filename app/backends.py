@@ -141,7 +141,9 @@ def make_chroma_client(settings: Settings):
 
 def make_vector_store(settings: Settings, embeddings: Embeddings, client=None, *, stamp: str | None = None,
                       collection: str | None = None):
-    """LangChain's Chroma over our client; the collection is cosine and records its embedder."""
+    """LangChain's Chroma over our client; the collection is cosine, searched near-exactly (a wide HNSW
+    ef), and records its embedder. The HNSW settings apply when a collection is created (each ingest
+    generation creates its own)."""
     from langchain_chroma import Chroma
 
     return Chroma(
@@ -149,7 +151,8 @@ def make_vector_store(settings: Settings, embeddings: Embeddings, client=None, *
         collection_name=collection or settings.chroma.collection,
         embedding_function=embeddings,
         collection_metadata={"embedder": stamp or embedder_stamp(settings)},
-        collection_configuration={"hnsw": {"space": "cosine"}},
+        collection_configuration={"hnsw": {"space": "cosine", "ef_search": settings.chroma.ef_search,
+                                           "ef_construction": settings.chroma.ef_construction}},
     )
 
 

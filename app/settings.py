@@ -47,6 +47,12 @@ class ChromaSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Chroma server host (chroma-http).")
     port: int = Field(8001, ge=1, le=65535, description="Chroma server port (chroma-http).")
     collection: str = Field("criterion", description="Chroma collection name.")
+    ef_search: int = Field(
+        400, ge=10, le=5000,
+        description="HNSW candidates explored per query. Chroma's default (100) misses a few of the 40 nearest "
+        "passages at 15,000 chunks (95% overlap with exact search); 400 finds them (99.5%) for ~0.2 ms more.",
+    )
+    ef_construction: int = Field(200, ge=10, le=5000, description="HNSW candidates explored per insert (index quality).")
 
 
 class ChunkingSettings(BaseModel):

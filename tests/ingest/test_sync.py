@@ -133,6 +133,15 @@ def test_rebuild_replaces_the_collection(tmp_path, fake_settings):
     assert names == [after.collection]
 
 
+def test_new_collections_are_searched_near_exactly(tmp_path, fake_settings):
+    settings = fake_settings.model_copy(update={"chroma": fake_settings.chroma.model_copy(update={"ef_search": 321})})
+    sync([make_corpus(tmp_path / "corpus", ["ivig"])], settings)
+    index = open_index(settings.index_path, stamp=embedder_stamp(settings))
+    collection = make_chroma_client(settings).get_collection(index.collection)
+    hnsw = collection.configuration["hnsw"]
+    assert (hnsw["space"], hnsw["ef_search"], hnsw["ef_construction"]) == ("cosine", 321, 200)
+
+
 def dense_and_lexical_hits(settings, query: str) -> tuple[list[str], list[str]]:
     index = open_index(settings.index_path, stamp=embedder_stamp(settings))
     store = make_vector_store(settings, make_embeddings(settings), collection=index.collection)
