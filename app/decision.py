@@ -29,7 +29,7 @@ _DRUG_LIKE = re.compile(r"(?:olol|alol|pril|sartan|tide|mab|nib|parin|xaban|gatr
 MIN_TOPIC_COVERAGE = 0.5
 # above min_similarity by this much, the nearest passage vouches for a question whose own words the
 # passages barely use ("Is it time to start an ESA for his anemia?", the topic in the record)
-DENSE_SURE_MARGIN = 0.07
+DENSE_SURE_MARGIN = 0.10
 YES_SHARE = 0.6  # share of criteria that must be documented as met (none failed) for "yes"
 
 

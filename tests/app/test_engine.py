@@ -210,4 +210,4 @@ def test_a_near_passage_vouches_for_a_question_whose_words_the_passages_barely_u
         return decide(frame, hits, engine.index, has_patient=True, min_similarity=0.47).verdict
 
     assert verdict(0.38) == "cannot_answer"  # nothing near: abstain
-    assert verdict(0.56) != "cannot_answer"  # a passage 0.09 above the floor vouches for it
+    assert verdict(0.58) != "cannot_answer"  # a passage 0.11 above the floor vouches for it
