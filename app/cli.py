@@ -16,9 +16,15 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answer
 
 
 def _settings(index: Optional[Path]):
+    from pydantic import ValidationError
+
     from app.settings import get_settings
 
-    return get_settings().with_index(index)
+    try:
+        return get_settings().with_index(index)
+    except ValidationError as exc:  # a CRITERION_* variable of the wrong type or out of range
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        _fail(f"invalid settings: {problems}")
 
 
 def _fail(message: str, code: int = 2) -> None:

@@ -21,6 +21,12 @@ class AppError(Exception):
         return {"error": {"code": self.code, "message": self.message}}
 
 
+class ConfigurationError(AppError, ValueError):
+    """A setting names something that does not exist (an unknown backend, a missing ONNX export)."""
+
+    status, code = 500, "configuration_error"
+
+
 class BadRequest(AppError):
     status, code = 400, "bad_request"
 
