@@ -63,9 +63,11 @@ SYNONYM_GROUPS: list[tuple[str, ...]] = [
 ]
 
 _INDEX: dict[str, set[str]] = {}
+_GROUP: dict[str, tuple[str, ...]] = {}  # each term's first group
 for group in SYNONYM_GROUPS:
     for term in group:
         _INDEX.setdefault(term, set()).update(t for t in group if t != term)
+        _GROUP.setdefault(term, group)
 
 _TERM_RE = re.compile(
     r"(?<![a-z0-9])(" + "|".join(sorted((re.escape(t) for t in _INDEX), key=len, reverse=True)) + r")(?![a-z0-9])"
@@ -95,8 +97,7 @@ def spelled_out(text: str) -> str:
     for term in synonym_terms(text):
         if " " in term:
             continue
-        group = next(g for g in SYNONYM_GROUPS if term in g)
-        long = next((t for t in group if " " in t), None)
+        long = next((t for t in _GROUP[term] if " " in t), None)
         if long and long not in low and long not in longs:
             longs.append(long)
     return f"{text} ({'; '.join(longs)})" if longs else text
@@ -105,10 +106,7 @@ def spelled_out(text: str) -> str:
 def canonical(term: str) -> str:
     """The first spelling of a term's group (so 'plasmapheresis' and 'PLEX' compare equal)."""
     t = term.lower()
-    for group in SYNONYM_GROUPS:
-        if t in group:
-            return group[0]
-    return t
+    return _GROUP[t][0] if t in _GROUP else t
 
 
 # Words that say what kind of question it is, not what it is about.

@@ -70,6 +70,12 @@ def criterion_ingest(folder: Path, settings, embeddings) -> tuple[dict, list[str
     }, texts
 
 
+def _gold(case) -> dict:
+    """What a result row carries of its gold case (the same on both sides)."""
+    return {"id": case.id, "file": Path(case.source_file).name, "expected_sources": list(case.expected_sources),
+            "expected_verdict": case.expected_verdict}
+
+
 def ask_cases(engine, cases) -> list[dict]:
     """Every case once, after one warm-up question; ranked = distinct documents in rank order."""
     engine.ask(cases[0].question, patient=cases[0].patient)
@@ -85,8 +91,7 @@ def ask_cases(engine, cases) -> list[dict]:
         ranked = [] if answer is None else list(dict.fromkeys(
             p.document_id for p in sorted(answer.retrieved, key=lambda p: p.rank)))
         out.append({
-            "id": case.id, "file": Path(case.source_file).name, "expected_sources": list(case.expected_sources),
-            "expected_verdict": case.expected_verdict, "verdict": answer.verdict if answer else "error",
+            **_gold(case), "verdict": answer.verdict if answer else "error",
             "ranked": ranked, "latency_ms": round(latency, 2), "error": error,
             "retrieval_ms": answer.timings_ms.get("retrieval") if answer else None,
         })
@@ -169,8 +174,7 @@ def run_baseline(args) -> dict:
         started = time.perf_counter()
         ranked = pipeline.ranked_documents(case.question)
         rows.append({
-            "id": case.id, "file": Path(case.source_file).name, "expected_sources": list(case.expected_sources),
-            "expected_verdict": case.expected_verdict, "verdict": None, "ranked": ranked,
+            **_gold(case), "verdict": None, "ranked": ranked,
             "latency_ms": round((time.perf_counter() - started) * 1000, 2), "error": None,
         })
     result["cases"] = rows

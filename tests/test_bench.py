@@ -187,6 +187,7 @@ def test_significance_is_also_reported_per_case_file():
     base = side(lambda f, i: ["y", "x"])
     crit = side(lambda f, i: ["x"] if f == "new" else ["y", "x"])  # better on the new file only
     lines, _ = report._significance_section([{"label": "real", "baseline": {"cases": base}, "criterion": {"cases": crit}}])
-    rows = {line.split(" | ")[0].lstrip("| ") + " " + line.split(" | ")[1]: line for line in lines if line.startswith("| real")}
-    assert "| 24 |" in rows["real source recall@1"] and "| 12 |" in rows["real · new.yaml source recall@1"]
-    assert "| +1.000 |" in rows["real · new.yaml source recall@1"] and "| +0.000 |" in rows["real · old.yaml source recall@1"]
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines if line.startswith("| real")]
+    rows = {(c[0], c[1]): c for c in cells}  # (corpus, metric) -> corpus, metric, n, base, crit, difference, p, p
+    assert rows["real", "source recall@1"][2] == "24" and rows["real · new.yaml", "source recall@1"][2] == "12"
+    assert rows["real · new.yaml", "source recall@1"][5] == "+1.000" and rows["real · old.yaml", "source recall@1"][5] == "+0.000"
