@@ -60,6 +60,31 @@ SYNONYM_GROUPS: list[tuple[str, ...]] = [
     ("pap smear", "pap smears", "pap test", "pap tests", "papanicolaou", "cervical cytology"),
     ("dvt", "deep vein thrombosis", "deep venous thrombosis"),
     ("vte", "venous thromboembolism"),
+    # common clinical abbreviations and lay words, each with the words guidelines write
+    ("esa", "esas", "erythropoiesis-stimulating agent", "erythropoiesis stimulating agent", "epoetin", "darbepoetin"),
+    ("ecg", "ekg", "electrocardiography", "electrocardiogram"),
+    ("lfts", "liver function tests", "liver enzymes"),
+    ("ocp", "ocps", "oral contraceptive", "oral contraceptives", "birth control pill", "birth control pills"),
+    ("uti", "utis", "urinary tract infection"),
+    ("ptsd", "posttraumatic stress disorder", "post-traumatic stress disorder"),
+    ("mdd", "major depressive disorder"),
+    ("ckd", "chronic kidney disease"),
+    ("htn", "hypertension", "high blood pressure"),
+    ("t2dm", "type 2 diabetes", "type 2 diabetes mellitus"),
+    ("cad", "coronary artery disease", "coronary heart disease"),
+    ("sti", "stis", "std", "stds", "sexually transmitted infection", "sexually transmitted disease"),
+    ("ssri", "ssris", "selective serotonin reuptake inhibitor"),
+    ("tbi", "traumatic brain injury"),
+    ("aud", "alcohol use disorder"),
+    ("ncs", "ncv", "nerve conduction study", "nerve conduction studies"),
+    ("emg", "electromyography"),
+    ("tcd", "transcranial doppler"),
+    ("scd", "sickle cell disease"),
+    ("ace inhibitor", "ace inhibitors", "acei", "angiotensin-converting enzyme inhibitor"),
+    ("bmi", "body mass index"),
+    ("ltbi", "latent tuberculosis infection", "latent tb"),
+    ("newborn", "newborns", "neonate", "neonates", "neonatal"),
+    ("eye", "eyes", "ocular", "ophthalmic"),
 ]
 
 _INDEX: dict[str, set[str]] = {}
@@ -74,9 +99,14 @@ _TERM_RE = re.compile(
 )
 
 
+# "MG" after a number is milligrams ("sertraline 150 mg"), not myasthenia gravis
+_UNIT_AFTER_NUMBER = re.compile(r"\d\s*mg(?![a-z0-9])")
+
+
 def synonym_terms(text: str) -> list[str]:
     """The synonym-table terms found in ``text`` (lower-cased)."""
-    return sorted(set(_TERM_RE.findall(text.lower())))
+    low = _UNIT_AFTER_NUMBER.sub(" ", text.lower())
+    return sorted(set(_TERM_RE.findall(low)))
 
 
 def expand(text: str) -> str:

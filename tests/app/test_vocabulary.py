@@ -16,3 +16,18 @@ def test_one_word_abbreviations_are_spelled_out_once_for_the_encoder():
     # a long form already in the question is not repeated; a question without abbreviations is unchanged
     assert spelled_out("IVIG (intravenous immune globulin) dose?") == "IVIG (intravenous immune globulin) dose?"
     assert spelled_out("Is knee arthroscopy covered?") == "Is knee arthroscopy covered?"
+
+
+def test_milligrams_after_a_number_are_not_myasthenia_gravis():
+    assert "myasthenia gravis" not in expand("She takes sertraline 150 mg daily.").lower()
+    assert "myasthenia gravis" not in expand("aspirin 81mg").lower()
+    assert spelled_out("Is sertraline 150 mg safe in pregnancy?") == "Is sertraline 150 mg safe in pregnancy?"
+    # the disease itself is still read, next to a dose
+    assert "myasthenia gravis" in expand("IVIG 2 g/kg for refractory MG, prednisone 20 mg").lower()
+
+
+def test_clinical_abbreviations_reach_the_words_guidelines_use():
+    assert spelled_out("Is it time to start an ESA?") == "Is it time to start an ESA? (erythropoiesis-stimulating agent)"
+    assert "chronic kidney disease" in expand("stage 4 CKD").lower()
+    assert "ocular" in expand("Does the baby need eye ointment?").lower()
+    assert "electrocardiography" in expand("Is a screening EKG recommended?").lower()
