@@ -26,7 +26,8 @@ class Engine:
         self.index = index
         self.embeddings = embeddings
         r = settings.retrieval
-        self.retriever = Retriever(index, embeddings, fetch_k=r.fetch_k, rrf_k=r.rrf_k, mode=r.mode)
+        self.retriever = Retriever(index, embeddings, fetch_k=r.fetch_k, rrf_k=r.rrf_k, mode=r.mode,
+                                   max_per_document=r.max_per_document)
         self.composer = composer  # optional LLM composer; None = extractive
 
     @classmethod

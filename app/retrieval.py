@@ -49,13 +49,31 @@ def _chroma_where(filters: dict | None) -> dict | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def _spread(ranked: list[Hit], per_document: int) -> list[Hit]:
+    """``ranked`` with no document holding more than ``per_document`` places ahead of another
+    document's hit: a long document whose every section shares the question's words would
+    otherwise fill all k passages, and a wrong first document would leave the answer no second
+    one to read. The hits held back follow, in order, for when no other document is left."""
+    if per_document <= 0:
+        return ranked
+    counts: dict[str, int] = {}
+    kept, held = [], []
+    for hit in ranked:
+        doc = hit.chunk.document_id
+        counts[doc] = counts.get(doc, 0) + 1
+        (kept if counts[doc] <= per_document else held).append(hit)
+    return kept + held
+
+
 class Retriever:
-    def __init__(self, index: Index, embeddings, *, fetch_k: int = 40, rrf_k: int = 60, mode: str = "hybrid"):
+    def __init__(self, index: Index, embeddings, *, fetch_k: int = 40, rrf_k: int = 60, mode: str = "hybrid",
+                 max_per_document: int = 5):
         self.index = index
         self.embeddings = embeddings
         self.fetch_k = fetch_k
         self.rrf_k = rrf_k
         self.mode = mode
+        self.max_per_document = max_per_document
 
     def lexical(self, query: str, filters: dict | None = None) -> list[tuple[str, float]]:
         mask = self.index.mask(**(filters or {})) if filters else None
@@ -98,7 +116,8 @@ class Retriever:
                     hit.score *= SUPERSEDED_WEIGHT
         if prefer or self.mode == "hybrid":
             self._weigh_documents(query, hits.values(), prefer)
-        ranked = Hits(sorted(hits.values(), key=lambda h: (-h.score, h.chunk.chunk_id))[:k])
+        ordered = sorted(hits.values(), key=lambda h: (-h.score, h.chunk.chunk_id))
+        ranked = Hits(_spread(ordered, self.max_per_document)[:k])
         ranked.best_dense = max((sim for _, sim in dense), default=None)
         return ranked
 

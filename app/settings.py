@@ -89,6 +89,7 @@ class RetrievalSettings(BaseModel):
     k: int = Field(8, ge=1, le=50, description="Passages handed to the composer.")
     fetch_k: int = Field(40, ge=1, le=500, description="Candidates fetched from each retriever before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    max_per_document: int = Field(5, ge=0, description="Most of the k passages one document may hold (0: no limit).")
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode.")
     min_similarity: float = Field(
         0.47, ge=-1, le=1,

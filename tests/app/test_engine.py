@@ -211,3 +211,24 @@ def test_a_near_passage_vouches_for_a_question_whose_words_the_passages_barely_u
 
     assert verdict(0.38) == "cannot_answer"  # nothing near: abstain
     assert verdict(0.58) != "cannot_answer"  # a passage 0.11 above the floor vouches for it
+
+
+def test_one_long_document_cannot_take_every_passage(tmp_path, fake_settings):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sections = "".join(f"## Part {i}\n\nUrine culture collection in pregnancy, step {i}: midstream urine culture.\n\n"
+                       for i in range(12))
+    (corpus / "lab.md").write_text(f"---\ntitle: Urine culture collection practices\n---\n# Urine cultures\n\n{sections}",
+                                   encoding="utf-8")
+    (corpus / "screening.md").write_text(
+        "---\ntitle: Bacteriuria screening\n---\n# Bacteriuria\n\n## Pregnancy\n\n"
+        "Screen pregnant women for asymptomatic bacteriuria with a urine culture.\n", encoding="utf-8")
+    sync([corpus], fake_settings)
+    engine = Engine.from_settings(fake_settings)
+    question = "Should I send a urine culture in pregnancy?"
+    docs = [h.chunk.document_id for h in engine.retriever.search(question, 8)]
+    # five places for the long document, then the other one, then (nothing else left) the rest
+    assert docs[:5] == ["lab"] * 5 and docs[5] == "screening" and len(docs) == 8
+    engine.retriever.max_per_document = 0  # no limit: the long document pushes the other one down
+    unlimited = [h.chunk.document_id for h in engine.retriever.search(question, 8)]
+    assert unlimited[:6] == ["lab"] * 6
