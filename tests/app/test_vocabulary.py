@@ -31,3 +31,10 @@ def test_clinical_abbreviations_reach_the_words_guidelines_use():
     assert "chronic kidney disease" in expand("stage 4 CKD").lower()
     assert "ocular" in expand("Does the baby need eye ointment?").lower()
     assert "electrocardiography" in expand("Is a screening EKG recommended?").lower()
+
+
+def test_brand_names_and_clinical_shorthand_reach_the_generic_words():
+    assert "ezetimibe" in expand("Should I add Zetia?").lower()
+    assert "epicondylosis" in expand("splint for tennis elbow").lower()
+    assert "urine drug test" in expand("baseline UDT positive").lower()
+    assert "buprenorphine" not in expand("tramadol").lower()  # a brand joins its own drug, not the class
