@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from app.criteria import CriterionLine, Evaluation, evaluate, parse_criteria
 from app.index import Index
@@ -30,6 +31,8 @@ MIN_TOPIC_COVERAGE = 0.5
 # above min_similarity by this much, the nearest passage vouches for a question whose own words the
 # passages barely use ("Is it time to start an ESA for his anemia?", the topic in the record)
 DENSE_SURE_MARGIN = 0.10
+EVERYDAY_ZIPF = 4.0  # wordfreq's Zipf scale: 4 = once per 10^5 words of everyday English ("knee", "worth")
+EVERYDAY_WEIGHT = 0.25
 YES_SHARE = 0.6  # share of criteria that must be documented as met (none failed) for "yes"
 
 
@@ -55,9 +58,20 @@ class Decision:
         return out
 
 
+@lru_cache(maxsize=65536)
+def _everyday(word: str) -> bool:
+    """A common word of everyday English (by wordfreq's bundled frequency lists)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= EVERYDAY_ZIPF
+
+
 def topic_coverage(frame: Frame, hits: list[Hit], index: Index) -> float:
     """IDF-weighted share of the question's topic words found in the top passages; a word the
-    corpus never uses weighs most, so 'gout' missing says more than 'acute' present."""
+    corpus never uses weighs most, so 'gout' missing says more than 'acute' present. A word of
+    everyday English ("just found out", "worth a couple of minutes") weighs a quarter: guidelines
+    rarely use it, so its IDF is high, yet its absence says nothing about the topic."""
+    common = {w for t in frame.topic_words if _everyday(t) for w in stems(t)}
     words = stems(" ".join(frame.topic_words))
     aliases = stems(" ".join(re.findall(r"\(([^)]*)\)", frame.question)))
     if words - aliases:
@@ -69,8 +83,11 @@ def topic_coverage(frame: Frame, hits: list[Hit], index: Index) -> float:
         seen |= stems(f"{hit.chunk.title} {hit.chunk.section} {hit.chunk.text}")
     idf = index.word_idf
     top = max(idf.values(), default=1.0) + 1.0
-    total = sum(idf.get(w, top) for w in words)
-    return sum(idf.get(w, top) for w in words & seen) / total
+
+    def weight(w: str) -> float:
+        return idf.get(w, top) * (EVERYDAY_WEIGHT if w in common else 1.0)
+
+    return sum(weight(w) for w in words & seen) / sum(weight(w) for w in words)
 
 
 def _query_words(frame: Frame) -> frozenset[str]:

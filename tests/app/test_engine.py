@@ -232,3 +232,20 @@ def test_one_long_document_cannot_take_every_passage(tmp_path, fake_settings):
     engine.retriever.max_per_document = 0  # no limit: the long document pushes the other one down
     unlimited = [h.chunk.document_id for h in engine.retriever.search(question, 8)]
     assert unlimited[:6] == ["lab"] * 6
+
+
+def test_everyday_words_do_not_sink_a_questions_topic_coverage():
+    from types import SimpleNamespace
+
+    from app.decision import MIN_TOPIC_COVERAGE, topic_coverage
+    from app.retrieval import Hit
+    from app.understanding import understand
+
+    passage = Hit(Chunk(chunk_id="mdd#1", document_id="mdd", title="Depression", section="Pregnancy",
+                        text="For pregnant women on sertraline, weigh the risks of stopping against continuing."), 1.0)
+    no_idf = SimpleNamespace(word_idf={})  # every word equally rare, so only the everyday weighting differs
+    chatty = understand("She just found out she's pregnant. Does she need to come off her sertraline?", None)
+    assert topic_coverage(chatty, [passage], no_idf) >= MIN_TOPIC_COVERAGE
+    # a rare word the passages lack still counts in full
+    elsewhere = understand("Is isotretinoin right for her acne?", None)
+    assert topic_coverage(elsewhere, [passage], no_idf) < 0.2
