@@ -194,9 +194,13 @@ _TERM_RE = re.compile(
 _UNIT_AFTER_NUMBER = re.compile(r"\d\s*mg(?![a-z0-9])")
 
 
+# "Pap" as clinicians write it is the Papanicolaou test; positive airway pressure is "PAP" or "CPAP"
+_PAP_TEST = re.compile(r"\bPap\b(?!\s+(?:smears?|tests?)\b)")
+
+
 def synonym_terms(text: str) -> list[str]:
     """The synonym-table terms found in ``text`` (lower-cased)."""
-    low = _UNIT_AFTER_NUMBER.sub(" ", text.lower())
+    low = _UNIT_AFTER_NUMBER.sub(" ", _PAP_TEST.sub("Pap test", text).lower())
     return sorted(set(_TERM_RE.findall(low)))
 
 

@@ -38,3 +38,8 @@ def test_brand_names_and_clinical_shorthand_reach_the_generic_words():
     assert "epicondylosis" in expand("splint for tennis elbow").lower()
     assert "urine drug test" in expand("baseline UDT positive").lower()
     assert "buprenorphine" not in expand("tramadol").lower()  # a brand joins its own drug, not the class
+
+
+def test_a_capitalised_pap_alone_is_the_cervical_test():
+    assert "cervical cytology" in expand("Her Pap isn't due this year.").lower()
+    assert "positive airway pressure" not in expand("Her Pap isn't due this year.").lower()
