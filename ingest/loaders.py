@@ -88,6 +88,14 @@ def parse_front_matter(text: str, name: str) -> tuple[dict, str]:
     return meta, text[match.end():]
 
 
+def _is_sentence(heading: str) -> bool:
+    """A heading that is really a statement: several words ending a sentence (or leading into a
+    list), or too long for a title. Some exporters (the NGC summaries) set each evidence
+    statement as a level-5 heading; read as a heading it would be lost from the passage text."""
+    words = heading.split()
+    return len(words) > 24 or (len(words) >= 8 and heading.rstrip().endswith((".", ":", ";")))
+
+
 def load_markdown(path: Path, data: bytes) -> LoadedDocument:
     text = _decode_text(data, path)
     meta, body = parse_front_matter(text, path.name)
@@ -115,6 +123,10 @@ def load_markdown(path: Path, data: bytes) -> LoadedDocument:
             para.append(line)
             continue
         heading = _HEADING.match(line)
+        if heading and _is_sentence(_clean_inline(heading.group(2))):
+            flush()  # a statement set as a heading ("##### Continuous ISB is not recommended.") is text
+            doc.blocks.append(Block(_clean_inline(heading.group(2)), section()))
+            continue
         if heading:
             flush()
             level, title = len(heading.group(1)), _clean_inline(heading.group(2))

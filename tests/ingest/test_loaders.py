@@ -153,6 +153,29 @@ def test_real_uspstf_html_population_sections(real_corpus):
 
 
 @pytest.mark.integration
+def test_a_statement_set_as_a_heading_is_kept_as_text(tmp_path):
+    md = """# Shoulder injury
+
+#### Interscalene block
+
+##### Continuous interscalene block for 48 hours gives little extra relief and is not recommended.
+
+#### Subacromial injection
+
+Single injections may be used.
+"""
+    doc = load_document(write(tmp_path, "s.md", md), max_bytes=MB)
+    blocks = {b.text: b.section for b in doc.blocks}
+    statement = "Continuous interscalene block for 48 hours gives little extra relief and is not recommended."
+    assert blocks[statement] == ("Shoulder injury", "Interscalene block")
+    assert blocks["Single injections may be used."] == ("Shoulder injury", "Subacromial injection")
+
+
+def test_real_ngc_statements_under_headings_are_in_the_text(real_corpus):
+    doc = load_document(real_corpus / "ngc-federal" / "ngc-10966.md", max_bytes=50 * MB)
+    assert any("continuous ISB is not recommended" in b.text for b in doc.blocks)
+
+
 def test_real_ngc_markdown_front_matter_and_headings(real_corpus):
     doc = load_document(real_corpus / "ngc-federal" / "ngc-10008.md", max_bytes=50 * MB)
     assert "ankle" in doc.metadata["title"].lower() and doc.metadata["id"] == 10008
