@@ -123,16 +123,14 @@ def load_markdown(path: Path, data: bytes) -> LoadedDocument:
             para.append(line)
             continue
         heading = _HEADING.match(line)
-        if heading and _is_sentence(_clean_inline(heading.group(2))):
-            flush()  # a statement set as a heading ("##### Continuous ISB is not recommended.") is text
-            doc.blocks.append(Block(_clean_inline(heading.group(2)), section()))
-            continue
         if heading:
             flush()
             level, title = len(heading.group(1)), _clean_inline(heading.group(2))
             while headings and headings[-1][0] >= level:
                 headings.pop()
-            if title:
+            if _is_sentence(title):  # a statement set as a heading ("##### ISB is not recommended.") is text
+                doc.blocks.append(Block(title, section()))
+            elif title:
                 headings.append((level, title))
                 if "title" not in doc.metadata and level == 1:
                     doc.metadata["title"] = title

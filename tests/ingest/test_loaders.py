@@ -158,6 +158,10 @@ def test_a_statement_set_as_a_heading_is_kept_as_text(tmp_path):
 
 #### Interscalene block
 
+##### Single block
+
+One injection before surgery.
+
 ##### Continuous interscalene block for 48 hours gives little extra relief and is not recommended.
 
 #### Subacromial injection
@@ -167,7 +171,8 @@ Single injections may be used.
     doc = load_document(write(tmp_path, "s.md", md), max_bytes=MB)
     blocks = {b.text: b.section for b in doc.blocks}
     statement = "Continuous interscalene block for 48 hours gives little extra relief and is not recommended."
-    assert blocks[statement] == ("Shoulder injury", "Interscalene block")
+    assert blocks[statement] == ("Shoulder injury", "Interscalene block")  # it closes "Single block"
+    assert blocks["One injection before surgery."] == ("Shoulder injury", "Interscalene block", "Single block")
     assert blocks["Single injections may be used."] == ("Shoulder injury", "Subacromial injection")
 
 
