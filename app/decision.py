@@ -59,7 +59,7 @@ class Decision:
 
 
 @lru_cache(maxsize=65536)
-def _everyday(word: str) -> bool:
+def is_everyday_word(word: str) -> bool:
     """A common word of everyday English (by wordfreq's bundled frequency lists)."""
     from wordfreq import zipf_frequency
 
@@ -71,7 +71,7 @@ def topic_coverage(frame: Frame, hits: list[Hit], index: Index) -> float:
     corpus never uses weighs most, so 'gout' missing says more than 'acute' present. A word of
     everyday English ("just found out", "worth a couple of minutes") weighs a quarter: guidelines
     rarely use it, so its IDF is high, yet its absence says nothing about the topic."""
-    common = {w for t in frame.topic_words if _everyday(t) for w in stems(t)}
+    common = {w for t in frame.topic_words if is_everyday_word(t) for w in stems(t)}
     words = stems(" ".join(frame.topic_words))
     aliases = stems(" ".join(re.findall(r"\(([^)]*)\)", frame.question)))
     if words - aliases:

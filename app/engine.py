@@ -44,8 +44,10 @@ class Engine:
             vector_store_factory=lambda name: make_vector_store(settings, embeddings, client, stamp=stamp, collection=name),
         )
         from app.context import read
+        from app.decision import is_everyday_word
 
         read("No warm-up.")  # load the ConText pipeline now, not on the first question
+        is_everyday_word("warm-up")  # and wordfreq's English list (~0.15 s)
         index.word_idf  # noqa: B018 — and the corpus word weights
         index.term_groups  # noqa: B018 — and which named terms the documents mention
         for chunk in index.chunks.values():  # and every chunk's statements, split and tagged once
