@@ -152,7 +152,6 @@ def test_real_uspstf_html_population_sections(real_corpus):
     assert any("50 to 75" in p for p in populations) and any("76 to 85" in p for p in populations)
 
 
-@pytest.mark.integration
 def test_a_statement_set_as_a_heading_is_kept_as_text(tmp_path):
     md = """# Shoulder injury
 
@@ -176,11 +175,13 @@ Single injections may be used.
     assert blocks["Single injections may be used."] == ("Shoulder injury", "Subacromial injection")
 
 
+@pytest.mark.integration
 def test_real_ngc_statements_under_headings_are_in_the_text(real_corpus):
     doc = load_document(real_corpus / "ngc-federal" / "ngc-10966.md", max_bytes=50 * MB)
     assert any("continuous ISB is not recommended" in b.text for b in doc.blocks)
 
 
+@pytest.mark.integration
 def test_real_ngc_markdown_front_matter_and_headings(real_corpus):
     doc = load_document(real_corpus / "ngc-federal" / "ngc-10008.md", max_bytes=50 * MB)
     assert "ankle" in doc.metadata["title"].lower() and doc.metadata["id"] == 10008
