@@ -19,8 +19,8 @@ from functools import lru_cache
 from app.criteria import CriterionLine, Evaluation, evaluate, parse_criteria
 from app.index import Index
 from app.retrieval import Hit, Hits
-from app.statements import NEGATIVE, POSITIVE, Sentence, is_disagreement, overlap, split_chunk, stems
-from app.criteria import _NEGATION, GENERIC_STEMS, _numeric, population_numbers
+from app.statements import GENERIC_STEMS, NEGATIVE, POSITIVE, Sentence, is_disagreement, overlap, split_chunk, stems
+from app.criteria import _NEGATION, _numeric, population_numbers
 from app.understanding import Frame, extract_regimen, roman_to_digits
 from app.vocabulary import canonical, expand, synonym_terms
 

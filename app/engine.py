@@ -25,9 +25,7 @@ class Engine:
         self.settings = settings
         self.index = index
         self.embeddings = embeddings
-        r = settings.retrieval
-        self.retriever = Retriever(index, embeddings, fetch_k=r.fetch_k, rrf_k=r.rrf_k, mode=r.mode,
-                                   max_per_document=r.max_per_document)
+        self.retriever = Retriever.from_settings(index, embeddings, settings.retrieval)
         self.composer = composer  # optional LLM composer; None = extractive
 
     @classmethod

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.chunks import Chunk
 from app.index import Index
+from app.settings import RetrievalSettings
 from app.statements import GENERIC_STEMS, stems
 from app.vocabulary import expand, spelled_out
 
@@ -74,6 +75,12 @@ class Retriever:
         self.rrf_k = rrf_k
         self.mode = mode
         self.max_per_document = max_per_document
+
+    @classmethod
+    def from_settings(cls, index: Index, embeddings, settings: RetrievalSettings, mode: str | None = None) -> "Retriever":
+        """The retriever the settings describe (``mode`` overrides theirs, for comparisons)."""
+        return cls(index, embeddings, fetch_k=settings.fetch_k, rrf_k=settings.rrf_k, mode=mode or settings.mode,
+                   max_per_document=settings.max_per_document)
 
     def lexical(self, query: str, filters: dict | None = None) -> list[tuple[str, float]]:
         mask = self.index.mask(**(filters or {})) if filters else None

@@ -43,8 +43,7 @@ def main() -> None:
                 ("dense only", "dense", True), ("dense only, plain", "dense", False),
                 ("BM25 only", "bm25", True), ("BM25 only, plain", "bm25", False)]
         for label, mode, shipped in rows:
-            retriever = Retriever(engine.index, engine.embeddings, fetch_k=settings.retrieval.fetch_k,
-                                  rrf_k=settings.retrieval.rrf_k, mode=mode)
+            retriever = Retriever.from_settings(engine.index, engine.embeddings, settings.retrieval, mode=mode)
             r1 = r5 = rr = 0.0
             for case in cases:
                 prefer = understand(case.question, case.patient).source_type if shipped else None

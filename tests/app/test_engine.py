@@ -249,3 +249,12 @@ def test_everyday_words_do_not_sink_a_questions_topic_coverage():
     # a rare word the passages lack still counts in full
     elsewhere = understand("Is isotretinoin right for her acne?", None)
     assert topic_coverage(elsewhere, [passage], no_idf) < 0.2
+
+
+def test_the_retriever_is_the_one_the_settings_describe(tmp_path, fake_settings):
+    from app.retrieval import Retriever
+
+    settings = fake_settings.retrieval.model_copy(update={"fetch_k": 17, "rrf_k": 30, "max_per_document": 2})
+    retriever = Retriever.from_settings(None, None, settings)
+    assert (retriever.fetch_k, retriever.rrf_k, retriever.mode, retriever.max_per_document) == (17, 30, "hybrid", 2)
+    assert Retriever.from_settings(None, None, settings, mode="bm25").mode == "bm25"
