@@ -190,18 +190,20 @@ _TERM_RE = re.compile(
 )
 
 
-# "MG" after a number is milligrams ("sertraline 150 mg"), not myasthenia gravis
-_UNIT_AFTER_NUMBER = re.compile(r"\d\s*mg(?![a-z0-9])")
-
-
-# "Pap" as clinicians write it is the Papanicolaou test; positive airway pressure is "PAP" or "CPAP"
-_PAP_TEST = re.compile(r"\bPap\b(?!\s+(?:smears?|tests?)\b)")
+# Ambiguous spellings, read as the context says before terms are looked up (case-sensitive):
+READINGS: list[tuple[re.Pattern, str]] = [
+    # "MG" after a number is milligrams ("sertraline 150 mg"), not myasthenia gravis
+    (re.compile(r"\d\s*[mM][gG](?![A-Za-z0-9])"), " "),
+    # "Pap" as clinicians write it is the Papanicolaou test; positive airway pressure is "PAP" or "CPAP"
+    (re.compile(r"\bPap\b(?!\s+(?:smears?|tests?)\b)"), "Pap test"),
+]
 
 
 def synonym_terms(text: str) -> list[str]:
     """The synonym-table terms found in ``text`` (lower-cased)."""
-    low = _UNIT_AFTER_NUMBER.sub(" ", _PAP_TEST.sub("Pap test", text).lower())
-    return sorted(set(_TERM_RE.findall(low)))
+    for pattern, reading in READINGS:
+        text = pattern.sub(reading, text)
+    return sorted(set(_TERM_RE.findall(text.lower())))
 
 
 def expand(text: str) -> str:
