@@ -251,7 +251,7 @@ def test_everyday_words_do_not_sink_a_questions_topic_coverage():
     assert topic_coverage(elsewhere, [passage], no_idf) < 0.2
 
 
-def test_the_retriever_is_the_one_the_settings_describe(tmp_path, fake_settings):
+def test_the_retriever_is_the_one_the_settings_describe(fake_settings):
     from app.retrieval import Retriever
 
     settings = fake_settings.retrieval.model_copy(update={"fetch_k": 17, "rrf_k": 30, "max_per_document": 2})
