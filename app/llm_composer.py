@@ -22,13 +22,28 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from app.answering import VERDICT_PHRASES
 from app.chunks import Chunk
-from app.prompts import JSON_INSTRUCTIONS, NO_PATIENT, PASSAGE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
+from app.prompts import (DATA_TAGS, INSTRUCTION_LIKE, JSON_INSTRUCTIONS, NO_PATIENT, PASSAGE_TEMPLATE,
+                         SYSTEM_PROMPT, USER_TEMPLATE)
 from app.retrieval import Hit
 from app.schemas import Answer, Citation, Conflict, Criterion, NumericCheck, Statement
 
 MIN_QUOTE_WORDS = 3  # "the policy" is verbatim somewhere, but supports nothing
 _MARKER = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
 _QUOTE_EDGES = " \t\r\n\"'“”‘’«»"
+_DATA_TAG = re.compile(DATA_TAGS, re.I)
+_INSTRUCTION = re.compile(INSTRUCTION_LIKE, re.I)
+
+
+def as_data(text: str) -> str:
+    """Text placed inside a data block, with any planted block tag defused ('</passage>' → '‹/passage›'),
+    so a document or a question cannot close its block and speak as the prompt."""
+    return _DATA_TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+
+
+def addresses_the_model(text: str) -> bool:
+    """Whether ``text`` speaks to the model ('ignore the previous instructions', 'answer "yes"')
+    rather than to a reader of a policy."""
+    return _INSTRUCTION.search(text) is not None
 
 
 def _token(value: Any) -> Any:
@@ -98,7 +113,7 @@ def format_passages(hits: list[Hit]) -> str:
         PASSAGE_TEMPLATE.format(
             number=n, title=c.title, document_id=c.document_id, section=c.section or "-",
             page=c.page_start if c.page_start is not None else "-", doc_type=c.doc_type or "-",
-            effective_date=c.effective_date or "-", text=c.text,
+            effective_date=c.effective_date or "-", text=as_data(c.text),
         )
         for n, c in enumerate((h.chunk for h in hits), start=1)
     )
@@ -108,7 +123,7 @@ def build_messages(question: str, patient: str | None, hits: list[Hit], *, json_
     system = SYSTEM_PROMPT
     if json_mode:
         system += JSON_INSTRUCTIONS.format(schema=json.dumps(LLMAnswer.model_json_schema()))
-    user = USER_TEMPLATE.format(question=question, patient=(patient or "").strip() or NO_PATIENT,
+    user = USER_TEMPLATE.format(question=as_data(question), patient=as_data((patient or "").strip()) or NO_PATIENT,
                                 passages=format_passages(hits))
     return [SystemMessage(system), HumanMessage(user)]
 
@@ -146,6 +161,10 @@ class _Citations:
         span = exact_span(cited.quote, chunk.text)
         if span is None:
             self.flags.append(f"citation removed: quote is not in passage [{cited.passage}]: {cited.quote[:80]!r}")
+            return None
+        if addresses_the_model(span):
+            self.flags.append(f"citation removed: the quote from passage [{cited.passage}] speaks to the model, "
+                              "not to a reader of the policy")
             return None
         if len(span.split()) < MIN_QUOTE_WORDS:
             self.flags.append(f"citation removed: quote from passage [{cited.passage}] is too short: {span!r}")
@@ -248,6 +267,11 @@ class LLMComposer:
     # the model's answer → our Answer -----------------------------------------------------------
 
     def _to_answer(self, question: str, parsed: LLMAnswer, chunks: list[Chunk], fallback: Answer) -> Answer:
+        planted = [n for n, c in enumerate(chunks, start=1) if addresses_the_model(c.text)]
+        if planted and parsed.verdict != fallback.verdict:
+            # a passage tried to steer the model, and the model's verdict departs from the rules': trust neither
+            raise ComposerFailed(f"passage {', '.join(f'[{n}]' for n in planted)} holds text addressed to the model "
+                                 f"and the model's verdict ({parsed.verdict}) differs from the rules' ({fallback.verdict})")
         cites = _Citations(chunks)
         summary_ids = cites.ids(parsed.summary.citations)
         criteria = []
