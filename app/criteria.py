@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from app.context import read as read_context
 from app.statements import GENERIC_STEMS, stems
-from app.understanding import COUNT_UNITS, NUM, QUANTITIES, Facts, Regimen, _COUNTED, count_unit, roman_to_digits
+from app.understanding import COUNT_UNITS, DECIMAL, NUM, QUANTITIES, Facts, Regimen, _COUNTED, count_unit, roman_to_digits
 from app.vocabulary import GENERIC
 
 
@@ -266,7 +266,7 @@ def check_regimen(text: str, regimen: Regimen) -> Evaluation | None:
     return Evaluation("met" if ok else "not_met", "; ".join(notes))
 
 
-_SPAN = r"(\d+(?:\.\d+)?)\s*(day|week|month|year)s?"
+_SPAN = DECIMAL + r"\s*(day|week|month|year)s?"
 _DAYS = {"day": 1, "week": 7, "month": 30.4, "year": 365}
 
 
@@ -314,7 +314,7 @@ def _percent_change(criterion: str, patient: str) -> Evaluation | None:
         or re.search(rf"(at least|≥|>=|more than|less than|<)\s*(\d+(?:\.\d+)?)\s*%[^.;]{{0,20}}?{_CHANGE}", low)
     if not m:
         return None
-    p = re.search(rf"(\d+(?:\.\d+)?)\s*%\s*(?:{_CHANGE})", patient.lower())
+    p = re.search(rf"{DECIMAL}\s*%\s*(?:{_CHANGE})", patient.lower())
     if not p:
         return None
     value, limit = float(p.group(1)), float(m.group(2))
@@ -329,7 +329,7 @@ def _share_of(criterion: str, patient: str) -> Evaluation | None:
                   criterion.lower())
     if not m:
         return None
-    p = re.search(rf"(\d+(?:\.\d+)?)\s*% of (?:all |the )?{m.group(3)}", patient.lower())
+    p = re.search(rf"{DECIMAL}\s*% of (?:all |the )?{m.group(3)}", patient.lower())
     if not p:
         return None
     op = _op(m.group(1))

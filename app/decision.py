@@ -21,7 +21,7 @@ from app.index import Index
 from app.retrieval import Hit, Hits
 from app.statements import GENERIC_STEMS, NEGATIVE, POSITIVE, Sentence, is_disagreement, overlap, split_chunk, stems
 from app.criteria import _NEGATION, _numeric, population_numbers
-from app.understanding import Frame, extract_regimen, roman_to_digits
+from app.understanding import DECIMAL, Frame, extract_regimen, roman_to_digits
 from app.vocabulary import canonical, expand, synonym_terms
 
 _GENERIC_STEMS = GENERIC_STEMS | stems("considered medically necessary covered experimental investigational unproven not excluded")
@@ -221,7 +221,7 @@ def _sentence_for(text: str, chunks) -> Sentence | None:
 
 
 _CONTINUATION = re.compile(r"continu|reauthori|renew|second course|repeat|again|retreat|another course|re-treat", re.I)
-_NUMBERED = re.compile(r"\d+(?:\.\d+)?\s*(?:%|mg|g/kg|units?|ml|kg/m|events|cells|ng/dl|mg/dl|mm ?hg|points?|sessions?|hours?|days?|weeks?|months?)", re.I)
+_NUMBERED = re.compile(DECIMAL + r"\s*(?:%|mg|g/kg|units?|ml|kg/m|events|cells|ng/dl|mg/dl|mm ?hg|points?|sessions?|hours?|days?|weeks?|months?)", re.I)
 
 
 def _affirmed_words(text: str) -> set[str]:

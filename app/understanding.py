@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 
 from app.vocabulary import ENGLISH_HINTS, FOREIGN_HINTS, GENERIC, synonym_terms
 
-NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"  # 1,500 is fifteen hundred
+# A number starts where a run of digits starts and never gives digits back (an atomic group), so a
+# pattern that begins with one is linear in the text: it cannot retry at every digit of a long run.
+NUM = r"(?<!\d)((?>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))"  # 1,500 is fifteen hundred
+DECIMAL = r"(?<!\d)((?>\d+(?:\.\d+)?))"  # 12 or 12.5, without thousands separators
 
 # name -> label pattern (the number follows the label within a few words)
 QUANTITIES: dict[str, str] = {

@@ -26,6 +26,8 @@ _WS = re.compile(r"\s+")
 # Headline metrics, in display order, with what they mean to a reader of the report.
 HEADLINE: dict[str, str] = {
     "verdict_accuracy": "Share of cases whose verdict matches the expected one.",
+    "balanced_accuracy": "Mean, over the expected verdicts present, of the share of each answered right.",
+    "wrong_yes": "Answers 'yes' where the expected verdict is 'no' or 'conditional' (the worst error).",
     "source_recall_at_k": "Share of answerable cases with an expected source among the top-k retrieved documents.",
     "source_mrr": "Mean reciprocal rank of the first expected source among the retrieved documents.",
     "source_coverage_at_k": "Share of all expected sources found in the top-k retrieved documents (trec recall@k).",
@@ -39,7 +41,9 @@ HEADLINE: dict[str, str] = {
     "latency_ms_p50": "Median time to answer (ms).",
     "latency_ms_p95": "95th percentile time to answer (ms).",
 }
-HIGHER_IS_BETTER = frozenset(HEADLINE) - {"must_not_mention_violations", "errors", "latency_ms_p50", "latency_ms_p95"}
+HIGHER_IS_BETTER = frozenset(HEADLINE) - {"must_not_mention_violations", "errors", "wrong_yes",
+                                           "latency_ms_p50", "latency_ms_p95"}
+WRONG_YES_GOLD = frozenset({"no", "conditional"})
 
 
 @dataclass
@@ -171,6 +175,14 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 1) if values else None
 
 
+def balanced_accuracy(outcomes: list[CaseOutcome]) -> float | None:
+    """The mean per-verdict recall: a set with 40 'no' and 5 'conditional' cases weighs both alike."""
+    expected = sorted({o.expected_verdict for o in outcomes})
+    recalls = [sum(o.correct for o in outcomes if o.expected_verdict == v)
+               / sum(o.expected_verdict == v for o in outcomes) for v in expected]
+    return round(sum(recalls) / len(recalls), 4) if recalls else None
+
+
 def case_metrics(outcomes: list[CaseOutcome], retrieval: dict[str, dict[str, float]]) -> dict:
     """The headline metrics over one group of cases (``retrieval``: from :func:`retrieval_scores`)."""
     n = len(outcomes)
@@ -188,6 +200,8 @@ def case_metrics(outcomes: list[CaseOutcome], retrieval: dict[str, dict[str, flo
         "n_cases": n,
         "n_answerable": len(answerable),
         "verdict_accuracy": _share(sum(o.correct for o in outcomes), n),
+        "balanced_accuracy": balanced_accuracy(outcomes),
+        "wrong_yes": sum(o.verdict == "yes" and o.expected_verdict in WRONG_YES_GOLD for o in outcomes),
         **{m: _share(sum(retrieval[o.id][m] for o in answerable), len(answerable)) for m in RETRIEVAL},
         "citation_precision": _share(cited_expected, cited),
         "citation_validity": _share(citations - invalid, citations),

@@ -70,6 +70,12 @@ def test_verdict_accuracy_and_confusion_matrix(metrics):
     assert sum(n for row in cm.values() for n in row.values()) == 6
 
 
+def test_balanced_accuracy_weighs_each_expected_verdict_alike_and_wrong_yes_is_counted(metrics):
+    # per expected verdict: no 0/1, yes 2/2, cannot_answer 1/2, informational 0/1
+    assert metrics["balanced_accuracy"] == pytest.approx((0 + 1 + 0.5 + 0) / 4, abs=1e-4)
+    assert metrics["wrong_yes"] == 1  # ivig: expected no, answered yes
+
+
 def test_source_recall_mrr_and_coverage_over_answerable_cases(metrics):
     assert metrics["n_answerable"] == 4  # liver and kidney name no sources
     # hits in the top 2 documents: ivig yes, cpap no (rank 3), tms yes, pots no (nothing retrieved)
