@@ -1,0 +1,48 @@
+"""The blind cases are well formed: they load, ids are unique across all of them, every expected
+source is a real document of the corpus the set is run on, and every must_mention item is in the
+words of an expected source (so a correct answer can quote it). A data check only: nothing here
+runs the engine on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evals.cases import load_cases
+from test_real_corpus_cases import SUFFIXES, _document_words, _words
+
+ROOT = Path(__file__).resolve().parents[2]
+BLIND = ROOT / "evals" / "blind"
+
+
+def problems_in(folder: Path, corpus: Path) -> list[str]:
+    problems = []
+    for case in load_cases(folder):
+        paths = []
+        for source in case.expected_sources:
+            found = [corpus / f"{source}{s}" for s in SUFFIXES if (corpus / f"{source}{s}").is_file()]
+            if not found:
+                problems.append(f"{case.id}: {source} is not in {corpus}")
+            paths += found
+        for item in case.must_mention if paths else ():
+            if not any(_words(o) in _document_words(p) for p in paths for o in item.split("|")):
+                problems.append(f"{case.id}: must_mention {item!r} is in none of {case.expected_sources}")
+    return problems
+
+
+def test_blind_ids_are_unique_and_every_set_is_big_enough():
+    cases = load_cases(BLIND)
+    assert len({c.id for c in cases}) == len(cases)
+    assert len(load_cases(BLIND / "starter")) >= 60 and len(load_cases(BLIND / "long")) >= 30
+    assert len(load_cases(BLIND / "real")) >= 60
+    assert all("blind" in c.tags for c in cases)
+
+
+@pytest.mark.parametrize("folder", ["starter", "long"])
+def test_starter_blind_cases_name_real_documents_and_quotable_words(folder):
+    assert not (found := problems_in(BLIND / folder, ROOT / "corpus")), "\n".join(found)
+
+
+def test_real_blind_cases_name_real_documents_and_quotable_words(real_corpus):
+    assert not (found := problems_in(BLIND / "real", real_corpus)), "\n".join(found)
