@@ -1,5 +1,11 @@
 """Writing an index: one writer at a time (a lock file), vectors into Chroma in batches, then a
-new generation committed with an atomic rename. See ``app/index.py`` for the layout."""
+new generation committed with an atomic rename. See ``app/index.py`` for the layout.
+
+A sync's vectors are written where no reader looks until the commit: a staging collection beside
+the live one (an incremental sync), or the fresh collection the new generation will name (a first
+ingest, a rebuild). So a killed sync never changes what the committed index retrieves, and its
+rerun resumes: chunks already embedded there, with the same text and metadata by the same
+embedder, are not embedded again."""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from app.lexical import LexicalIndex
 from ingest.chunking import chunk_header
 
 DIRTY = "SYNC_IN_PROGRESS"
+STAGING = "-staging"  # suffix of the collection a sync writes before its commit
 
 
 class IndexLock:
@@ -92,6 +99,14 @@ class IndexWriter:
         self.vector_store = vector_store_factory(self.collection)
         self.crashed_before = (index_dir / DIRTY).exists()
         (index_dir / DIRTY).write_text(str(os.getpid()))
+        self.live = bool(self.previous_manifest) and not rebuild  # writing the collection readers search
+        if not self.live:  # a killed run's collection of this name is resumed only if it has our embedder
+            self.vector_store = _with_embedder(self.vector_store, stamp, vector_store_factory)
+        self._factory = vector_store_factory
+        self._staging = None if self.live else self.vector_store
+        self.staged: list[str] = []
+        if self.crashed_before and self.previous_manifest:
+            self._remove_uncommitted(vector_store_factory(self.previous_manifest["collection"]))
 
     # -------------------------------------------------------------- vectors
 
@@ -99,24 +114,72 @@ class IndexWriter:
         """Chunk ids whose vectors the collection already holds and the last commit lists."""
         return set(self.previous_chunks)
 
+    @property
+    def staging(self):
+        """Where this sync's vectors go until the commit (made on first use)."""
+        if self._staging is None:
+            self._staging = _with_embedder(self._factory(f"{self.collection}{STAGING}"), self.stamp, self._factory)
+        return self._staging
+
+    def resume(self, chunks: list[Chunk]) -> list[Chunk]:
+        """The chunks still to embed: those a killed run already embedded (same id, so the same
+        document and content; the same text embedded and the same metadata; by this embedder) are
+        kept from its vectors and not embedded again."""
+        if not chunks:
+            return []
+        collection = self.staging._collection
+        wanted = {c.chunk_id: c for c in chunks}
+        done: set[str] = set()
+        for part in _batches(list(wanted), collection._client.get_max_batch_size()):
+            got = collection.get(ids=part, include=["documents", "metadatas"])
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                chunk = wanted[cid]
+                if text == embed_text(chunk) and meta == chunk.chroma_metadata():
+                    done.add(cid)
+        self.staged.extend(sorted(done))
+        return [c for c in chunks if c.chunk_id not in done]
+
     def add_vectors(self, chunks: list[Chunk], *, batch: int, progress: Callable[[int], None]) -> None:
-        """Embed and upsert, ``batch`` chunks per call (within Chroma's max batch size)."""
-        collection = self.vector_store._collection
+        """Embed and upsert into staging, ``batch`` chunks per call (within Chroma's max batch size)."""
+        if not chunks:
+            return
+        collection = self.staging._collection
         limit = min(batch, collection._client.get_max_batch_size())
         for start in range(0, len(chunks), limit):
             part = chunks[start:start + limit]
-            self.vector_store.add_texts(
+            self.staging.add_texts(
                 texts=[embed_text(c) for c in part],
                 metadatas=[c.chroma_metadata() for c in part],
                 ids=[c.chunk_id for c in part],
             )
+            self.staged.extend(c.chunk_id for c in part)
             progress(len(part))
+
+    def _publish(self) -> None:
+        """Copy the staged vectors into the collection the new generation names (no re-embedding)."""
+        if self._staging is None or self._staging is self.vector_store:
+            return
+        source, target = self.staging._collection, self.vector_store._collection
+        for part in _batches(self.staged, target._client.get_max_batch_size()):
+            got = source.get(ids=part, include=["embeddings", "documents", "metadatas"])
+            target.upsert(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
+                          metadatas=got["metadatas"])
+
+    def _remove_uncommitted(self, store) -> None:
+        """Vectors a killed run left in the live collection (killed while publishing): readers
+        skip them, but they would take places among the nearest neighbours."""
+        collection = store._collection
+        committed = {cid for entry in self.previous_manifest["documents"].values() for cid in entry["chunk_ids"]}
+        stray = sorted(set(collection.get(include=[])["ids"]) - committed)
+        for part in _batches(stray, collection._client.get_max_batch_size()):
+            collection.delete(ids=part)
 
     # -------------------------------------------------------------- commit
 
     def commit(self, chunks: Iterable[Chunk], documents: dict[str, dict], extra: dict) -> Path:
         """Write the new generation beside the old, then switch ``CURRENT`` atomically."""
         chunk_list = list(chunks)
+        self._publish()
         name = f"g{self.sequence:06d}"
         gens = self.index_dir / GENERATIONS
         gens.mkdir(parents=True, exist_ok=True)
@@ -169,20 +232,33 @@ class IndexWriter:
             stale = set(collection.get(include=[])["ids"]) - live  # vectors a killed run left behind
         else:
             stale = set(self.previous_chunks) - live
-        stale_list = sorted(stale)
-        limit = collection._client.get_max_batch_size()
-        for start in range(0, len(stale_list), limit):
-            collection.delete(ids=stale_list[start:start + limit])
+        for part in _batches(sorted(stale), collection._client.get_max_batch_size()):
+            collection.delete(ids=part)
         client = collection._client
+        base = self.base_collection
         for other in client.list_collections():
             other_name = getattr(other, "name", other)
             if other_name != self.collection and (
-                other_name == self.base_collection or other_name.startswith(f"{self.base_collection}-g")
+                other_name in (base, f"{base}{STAGING}") or other_name.startswith(f"{base}-g")
             ):
-                client.delete_collection(other_name)  # replaced by a rebuild, or left by a killed one
+                client.delete_collection(other_name)  # replaced by a rebuild, staging, or left by a killed run
         for gen in (self.index_dir / GENERATIONS).iterdir():
             if gen.name != keep:
                 shutil.rmtree(gen, ignore_errors=True)
+
+
+def _batches(ids: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _with_embedder(store, stamp: str, vector_store_factory: Callable[[str], object]):
+    """``store``, emptied and made again if a killed run left it with another embedder's vectors."""
+    collection = store._collection
+    if (collection.metadata or {}).get("embedder") == stamp:
+        return store
+    collection._client.delete_collection(collection.name)
+    return vector_store_factory(collection.name)
 
 
 def embed_text(chunk: Chunk) -> str:

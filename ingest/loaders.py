@@ -1,8 +1,9 @@
 """Loaders: a file in, a document out — its metadata and its text as blocks, each block knowing
 its heading path and (for PDFs) its page.
 
-One loader per format (PDF, Markdown, HTML, plain text); :func:`load_document` picks by
-extension and turns every way a file can be unreadable into a named ``DocumentError``.
+One loader per format (PDF, Markdown in ``ingest/markdown.py``, HTML, plain text);
+:func:`load_document` picks by extension, turns every way a file can be unreadable into a named
+``DocumentError``, and refuses metadata over its bounds (``ingest/metadata.py``).
 """
 
 from __future__ import annotations
@@ -10,151 +11,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import yaml
-
 from app.errors import DocumentError, EmptyDocument, EncryptedPDF, FileTooLarge, UnreadableDocument, UnsupportedFileType
 from ingest import structure
+from ingest.document import MAX_HEADING_CHARS, Block, LoadedDocument, decode_text
+from ingest.markdown import load_markdown
+from ingest.metadata import check_bounds
+
+__all__ = ["Block", "LoadedDocument", "LOADERS", "load_document"]
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # damaged files are reported by us, once
-
-
-@dataclass
-class Block:
-    text: str
-    section: tuple[str, ...] = ()
-    page: int | None = None
-
-
-@dataclass
-class LoadedDocument:
-    path: Path
-    sha256: str
-    metadata: dict = field(default_factory=dict)
-    blocks: list[Block] = field(default_factory=list)
-    pages: int = 0
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _decode_text(data: bytes, path: Path) -> str:
-    if b"\x00" in data[:8192]:
-        raise UnreadableDocument(f"{path.name}: binary content, not text (NUL bytes found)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UnreadableDocument(
-            f"{path.name}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "re-save the file as UTF-8"
-        ) from None
-    control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if control > 8:
-        raise UnreadableDocument(f"{path.name}: binary content, not text ({control} control characters)")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_EMPH = re.compile(r"(\*\*|__|(?<![\w*])\*(?!\s)|`)")
-
-
-def _clean_inline(text: str) -> str:
-    text = _MD_LINK.sub(r"\1", text)
-    text = _MD_EMPH.sub("", text)
-    text = text.replace("&nbsp;", " ")
-    return re.sub(r"[ \t]+", " ", text).strip()
-
-
-# ---------------------------------------------------------------- Markdown
-
-_FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_LIST = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+(.*)$")
-
-
-def parse_front_matter(text: str, name: str) -> tuple[dict, str]:
-    match = _FRONT.match(text)
-    if not match:
-        return {}, text
-    try:
-        meta = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise UnreadableDocument(f"{name}: front matter is not valid YAML ({exc.__class__.__name__})") from None
-    if not isinstance(meta, dict):
-        raise UnreadableDocument(f"{name}: front matter must be a mapping of fields")
-    return meta, text[match.end():]
-
-
-def _is_sentence(heading: str) -> bool:
-    """A heading that is really a statement: several words ending a sentence (or leading into a
-    list), or too long for a title. Some exporters (the NGC summaries) set each evidence
-    statement as a level-5 heading; read as a heading it would be lost from the passage text."""
-    words = heading.split()
-    return len(words) > 24 or (len(words) >= 8 and heading.rstrip().endswith((".", ":", ";")))
-
-
-def load_markdown(path: Path, data: bytes) -> LoadedDocument:
-    text = _decode_text(data, path)
-    meta, body = parse_front_matter(text, path.name)
-    doc = LoadedDocument(path, "", metadata=dict(meta))
-    headings: list[tuple[int, str]] = []
-    para: list[str] = []
-    in_fence = False
-
-    def section() -> tuple[str, ...]:
-        return tuple(h for _, h in headings)
-
-    def flush() -> None:
-        joined = " ".join(p.strip() for p in para if p.strip())
-        para.clear()
-        cleaned = _clean_inline(joined.lstrip("> ").replace(" > ", " "))
-        if cleaned:
-            doc.blocks.append(Block(cleaned, section()))
-
-    for line in body.split("\n"):
-        if line.strip().startswith("```"):
-            in_fence = not in_fence
-            flush()
-            continue
-        if in_fence:
-            para.append(line)
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            flush()
-            level, title = len(heading.group(1)), _clean_inline(heading.group(2))
-            while headings and headings[-1][0] >= level:
-                headings.pop()
-            if _is_sentence(title):  # a statement set as a heading ("##### ISB is not recommended.") is text
-                doc.blocks.append(Block(title, section()))
-            elif title:
-                headings.append((level, title))
-                if "title" not in doc.metadata and level == 1:
-                    doc.metadata["title"] = title
-            continue
-        if not line.strip():
-            flush()
-            continue
-        item = _LIST.match(line)
-        if item or line.lstrip().startswith("|"):
-            flush()
-            if item:  # list items keep a "- " marker, indented by depth, so all-of/any-of nesting survives
-                cleaned = _clean_inline(item.group(3))
-                if cleaned:
-                    doc.blocks.append(Block("  " * (len(item.group(1).expandtabs(4)) // 2) + "- " + cleaned, section()))
-                continue
-            row = " | ".join(c.strip() for c in line.strip().strip("|").split("|"))
-            if set(row.replace("|", "").strip()) <= set("-: "):
-                continue  # a table's separator row
-            para.append(row)
-            flush()
-            continue
-        para.append(line)
-    flush()
-    return doc
 
 
 # ---------------------------------------------------------------- HTML
@@ -170,7 +38,7 @@ _HTML_DROP = ["script", "style", "noscript", "template", "svg", "nav", "iframe",
 def load_html(path: Path, data: bytes) -> LoadedDocument:
     from bs4 import BeautifulSoup, NavigableString, Tag
 
-    text = _decode_text(data, path)
+    text = decode_text(data, path)
     soup = BeautifulSoup(text, "lxml")
     title_tag = soup.find("title")
     meta: dict = {}
@@ -207,8 +75,11 @@ def load_html(path: Path, data: bytes) -> LoadedDocument:
                     level, title = _HTML_HEADINGS[name], child.get_text(" ", strip=True)
                     while headings and headings[-1][0] >= level:
                         headings.pop()
-                    if title:
-                        headings.append((level, re.sub(r"\s+", " ", title)))
+                    title = re.sub(r"\s+", " ", title)
+                    if len(title) > MAX_HEADING_CHARS:  # too long for a section name: it is text
+                        doc.blocks.append(Block(title, tuple(h for _, h in headings)))
+                    elif title:
+                        headings.append((level, title))
                         doc.metadata.setdefault("title", headings[-1][1]) if level == 1 else None
                 elif name == "br":
                     buf.append("\n\n")
@@ -273,7 +144,7 @@ def load_pdf(path: Path, data: bytes) -> LoadedDocument:
 
 
 def load_text(path: Path, data: bytes) -> LoadedDocument:
-    text = _decode_text(data, path)
+    text = decode_text(data, path)
     doc = LoadedDocument(path, "")
     structure.text_lines_to_blocks([text.split("\n")], doc.blocks, Block, paged=False)
     first = next((line.strip() for line in text.split("\n") if line.strip()), "")
@@ -307,7 +178,11 @@ def load_document(path: Path, *, max_bytes: int, data: bytes | None = None) -> L
         raise EmptyDocument(f"{path.name}: the file is empty")
     if loader is not load_pdf and data[:5] == b"%PDF-":
         raise UnreadableDocument(f"{path.name}: a PDF named {path.suffix}")
-    doc = loader(path, data)
+    try:
+        doc = loader(path, data)
+    except RecursionError:  # markup nested a thousand deep: no document is, an attack may be
+        raise UnreadableDocument(f"{path.name}: nested too deeply to read") from None
+    check_bounds(doc.metadata, path.name)
     doc.sha256 = hashlib.sha256(data).hexdigest()
     if not any(b.text.strip() for b in doc.blocks):
         raise EmptyDocument(f"{path.name}: no text found")

@@ -1,4 +1,6 @@
-"""Document metadata as the index stores it: every chunk carries the same normalised fields."""
+"""Document metadata as the index stores it: every chunk carries the same normalised fields, each
+within a bound (a title, issuer or source longer than any real document's is refused by name,
+never stored: it would be repeated in every chunk, citation and document listing)."""
 
 from __future__ import annotations
 
@@ -6,10 +8,23 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from ingest.loaders import LoadedDocument
+from app.errors import DocumentError
+from ingest.document import LoadedDocument
 
 DOC_TYPES = {"guideline", "policy"}
 STATUSES = {"current", "superseded"}
+
+# Characters a field may hold. The longest in the bundled and the real corpus: title 215,
+# issuer 74, source 1,146, a topic 57 (15 of them), a code 8 (55 of them).
+TEXT_BOUNDS = {"title": 500, "issuer": 300, "source": 4000, "doc_type": 40, "status": 40,
+               "effective_date": 40, "last_reviewed": 40}
+LIST_BOUNDS = {"topics": (100, 200), "codes": (2000, 40)}  # (items, characters an item)
+
+
+class MetadataTooLong(DocumentError):
+    """A metadata field (title, issuer, source, topics, codes …) over its bound."""
+
+    code = "metadata_too_long"
 
 
 def _as_text(value) -> str:
@@ -62,6 +77,27 @@ def infer_doc_type(doc: LoadedDocument) -> str:
     return "document"
 
 
+def check_bounds(meta: dict, name: str) -> None:
+    """Refuse a document whose metadata, as it would be stored, is over a bound."""
+    for key, limit in TEXT_BOUNDS.items():
+        size = len(_as_text(meta.get(key)))
+        if size > limit:
+            raise MetadataTooLong(f"{name}: the {key} is {size:,} characters; the limit is {limit:,}")
+    for key, (max_items, max_chars) in LIST_BOUNDS.items():
+        items = _as_list(key, meta.get(key))
+        if len(items) > max_items:
+            raise MetadataTooLong(f"{name}: {len(items):,} {key}; the limit is {max_items:,}")
+        longest = max(map(len, items), default=0)
+        if longest > max_chars:
+            raise MetadataTooLong(f"{name}: one of the {key} is {longest:,} characters; the limit is {max_chars:,}")
+
+
+def _as_list(key: str, value) -> list[str]:
+    if key == "codes":
+        return flatten_codes(value)
+    return [str(t) for t in value or []] if isinstance(value, list) else []
+
+
 def normalise(doc: LoadedDocument, document_id: str) -> dict:
     m = doc.metadata
     doc_type = _as_text(m.get("doc_type")).lower() or infer_doc_type(doc)
@@ -75,6 +111,6 @@ def normalise(doc: LoadedDocument, document_id: str) -> dict:
         "last_reviewed": _as_text(m.get("last_reviewed")),
         "status": status if status in STATUSES else "current",
         "source": _as_text(m.get("source")),
-        "topics": [str(t) for t in m.get("topics") or []] if isinstance(m.get("topics"), list) else [],
+        "topics": _as_list("topics", m.get("topics")),
         "codes": flatten_codes(m.get("codes")),
     }

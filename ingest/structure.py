@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from string import ascii_letters as _ASCII_LETTERS
 
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:-\s*)?(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?(?:\s*-)?\s*$", re.I
@@ -72,21 +73,30 @@ def heading_of(line: str) -> tuple[int, str] | None:
 
 
 def join_lines(lines: list[str]) -> str:
-    """Join wrapped lines; a word hyphenated across a line break is joined back."""
-    out = ""
+    """Join wrapped lines; a word hyphenated across a line break is joined back. Built as a list
+    of pieces, looking only at the last two characters written, so a long block stays linear
+    (appending to one growing string, and searching it for its ending, was quadratic)."""
+    pieces: list[str] = []
+    tail = ""  # the last two characters written
     for line in lines:
         line = line.strip()
         if not line:
             continue
-        if not out:
-            out = line
-        elif re.search(r"[A-Za-z]-$", out) and line[:1].islower():
-            out = out[:-1] + line
-        elif out.endswith("-") and out[-2:-1].isalpha():
-            out = out + line  # "non-\nFDA": keep the hyphen, drop the break
+        if not pieces:
+            pieces.append(line)
+            tail = line[-2:]
+        elif len(tail) == 2 and tail[1] == "-" and tail[0] in _ASCII_LETTERS and line[:1].islower():
+            pieces[-1] = pieces[-1][:-1]  # "treat-" + "ment": the hyphen goes
+            pieces.append(line)
+            tail = (tail[0] + line)[-2:]
+        elif tail.endswith("-") and tail[-2:-1].isalpha():
+            pieces.append(line)  # "non-" + "FDA": keep the hyphen, drop the break
+            tail = (tail + line)[-2:]
         else:
-            out = f"{out} {line}"
-    return re.sub(r"\s+", " ", out).strip()
+            pieces.append(" ")
+            pieces.append(line)
+            tail = (" " + line)[-2:]
+    return re.sub(r"\s+", " ", "".join(pieces)).strip()
 
 
 def text_lines_to_blocks(pages: list[list[str]], blocks: list, block_cls, *, paged: bool = True) -> None:

@@ -36,6 +36,7 @@ class SyncReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     chunks_embedded: int = 0
+    chunks_resumed: int = 0  # embedded by a killed run of the same sync, kept rather than embedded again
     chunks_total: int = 0
     pages_read: int = 0
     seconds: float = 0.0
@@ -50,7 +51,8 @@ class SyncReport:
         return {
             "added": len(self.added), "updated": len(self.updated), "unchanged": len(self.unchanged),
             "removed": len(self.removed), "failed": len(self.failed), "skipped": len(self.skipped),
-            "chunks_embedded": self.chunks_embedded, "chunks_total": self.chunks_total,
+            "chunks_embedded": self.chunks_embedded, "chunks_resumed": self.chunks_resumed,
+            "chunks_total": self.chunks_total,
             "pages_read": self.pages_read, "seconds": round(self.seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
         }
@@ -169,7 +171,9 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
                 report.removed.append(doc_id)
 
         stored = writer.stored_ids()
-        to_embed = [c for chunks in fresh.values() for c in chunks if c.chunk_id not in stored]
+        new_chunks = [c for chunks in fresh.values() for c in chunks if c.chunk_id not in stored]
+        to_embed = writer.resume(new_chunks)  # a killed run's vectors of the same chunks are kept
+        report.chunks_resumed = len(new_chunks) - len(to_embed)
         t0 = time.perf_counter()
         done = 0
 

@@ -1,11 +1,13 @@
 """Uploaded files: checked by their bytes (not their name), stored under a sanitised name in
-``<data_dir>/uploads`` (the client's filename is never used as a path), written atomically.
+``<data_dir>/uploads`` (the client's filename is never used as a path), written atomically, and
+undone if the process dies before the upload's sync finishes.
 
 The folder is the source of truth for uploaded documents: a document's id is its file's stem,
 and syncing the folder adds, updates and removes them like any other ingested folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -31,7 +33,9 @@ EXECUTABLES = (
     (b"PK\x03\x04", "a ZIP archive"),
     (b"\x1f\x8b", "a gzip archive"),
 )
-PARTIAL = ".part"
+PARTIAL = ".part"  # a file being written (hidden, so a sync never reads it)
+BACKUP = ".backup"  # a file an unfinished upload replaced, kept until the upload completes
+JOURNAL = ".upload-in-progress.json"  # names the file an unfinished upload placed, and its backups
 
 
 def safe_name(filename: str | None) -> str:
@@ -76,6 +80,11 @@ def check_bytes(name: str, data: bytes, max_bytes: int) -> None:
 
 
 class UploadFolder:
+    """The uploads folder. A file is placed here for the sync that ingests it; until that sync
+    has finished, a journal names the file and keeps the files it replaced, so an upload killed
+    midway is undone (at start-up and before the next upload or delete) rather than ingested by
+    a later, unrelated request."""
+
     def __init__(self, path: Path):
         self.path = path
         path.mkdir(parents=True, exist_ok=True)
@@ -92,32 +101,46 @@ class UploadFolder:
                      and p.suffix in SUFFIXES and not p.name.startswith(".")), None)
 
     def clean_partials(self) -> None:
-        """Remove half-written files left by a process killed mid-upload (they are hidden, so a
-        sync never reads them)."""
-        for stray in self.path.glob(f".*{PARTIAL}"):
+        """Undo what a process killed mid-upload left: the file it placed (its sync never
+        finished, and the client never heard it succeed) goes, the files it replaced come back,
+        and half-written temporary files are removed."""
+        journal = self.path / JOURNAL
+        if journal.exists():
+            entry = json.loads(journal.read_text())
+            (self.path / entry["placed"]).unlink(missing_ok=True)
+            for original, backup in entry["backups"].items():
+                if (self.path / backup).exists():
+                    os.replace(self.path / backup, self.path / original)
+            journal.unlink()
+            fsync_dir(self.path)
+        for stray in [*self.path.glob(f".*{PARTIAL}"), *self.path.glob(f".*{BACKUP}")]:
             stray.unlink(missing_ok=True)
 
     @contextmanager
     def placed(self, name: str, data: bytes) -> Iterator[Path]:
         """Put ``data`` at ``name`` (replacing a file with the same stem) for the ``with`` body;
-        if the body raises, put back what was there before."""
+        if the body raises, or the process dies in it, put back what was there before."""
+        self.clean_partials()
         final = self.path / name
-        stem = final.stem
-        previous = [(p, p.read_bytes()) for p in self.path.iterdir()
-                    if p.is_file() and p.stem == stem and not p.name.startswith(".")]
-        for p, _ in previous:
-            if p != final:
-                p.unlink()
+        previous = [p for p in self.path.iterdir()
+                    if p.is_file() and p.stem == final.stem and not p.name.startswith(".")]
+        backups = {p.name: f".{p.name}.{secrets.token_hex(4)}{BACKUP}" for p in previous}
+        self._write(self.path / JOURNAL, json.dumps({"placed": name, "backups": backups}).encode())
+        for p in previous:
+            os.replace(p, self.path / backups[p.name])
         self._write(final, data)
         try:
             yield final
         except BaseException:
-            final.unlink(missing_ok=True)
-            for p, old in previous:
-                self._write(p, old)
+            self.clean_partials()
             raise
+        (self.path / JOURNAL).unlink()  # the upload is complete: from here on it stays
+        fsync_dir(self.path)
+        for backup in backups.values():
+            (self.path / backup).unlink(missing_ok=True)
 
     def remove(self, document_id: str) -> bool:
+        self.clean_partials()
         path = self.find(document_id)
         if path is None:
             return False
@@ -126,6 +149,7 @@ class UploadFolder:
         return True
 
     def _write(self, final: Path, data: bytes) -> None:
+        """Write to a hidden temporary name, then rename: ``final`` is never half-written."""
         partial = self.path / f".{final.name}.{secrets.token_hex(4)}{PARTIAL}"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

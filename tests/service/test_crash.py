@@ -1,5 +1,6 @@
 """Kill -9 the server while it ingests an upload; restart it: the index answers exactly as before
-the upload, and the upload can simply be sent again."""
+the upload, the killed upload's file is gone (a later, unrelated upload does not ingest it), and
+the upload can simply be sent again."""
 
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ def observed(url: str) -> dict:
             "seed": ask(SEED, SEED_PATIENT), "cpap": ask(CPAP)}
 
 
+KNEE = b"---\ntitle: Knee arthroscopy\ndoc_type: policy\n---\n# Knee arthroscopy\n\n## Policy\n\n" \
+       b"Arthroscopic debridement of the knee is not covered for osteoarthritis.\n"
+
+
 def bulky_policy() -> bytes:
     parts = ["---\ntitle: Bulk policy\ndoc_type: policy\n---\n# Bulk policy\n"]
     for i in range(2500):
@@ -71,14 +76,24 @@ def test_kill_9_during_an_upload_then_restart(settings, tmp_path):
     assert server.returncode == -signal.SIGKILL
 
     server = start_server(settings, port, log)
+    uploads = settings.data_dir / "uploads"
     try:
         assert observed(url) == before  # the index answers exactly as before the upload
+        assert sorted(p.name for p in uploads.iterdir()) == []  # the killed upload was undone at start-up
+        other = httpx.post(f"{url}/v1/documents", files={"file": ("knee.md", KNEE)}, timeout=120)
+        assert other.status_code == 201, other.text
+        assert other.json()["outcome"] == "added"
+        listed = [d["id"] for d in httpx.get(f"{url}/v1/documents").json()["documents"]]
+        assert listed == ["knee", "policies/immune-globulin", "policies/pap"]  # only the second file was added
+        assert sorted(p.name for p in uploads.iterdir()) == ["knee.md"]
+
         retry = httpx.post(f"{url}/v1/documents", files={"file": ("bulk.md", data)}, timeout=120)
         assert retry.status_code == 201, retry.text
         assert retry.json()["document"]["chunks"] == 2500
         after = observed(url)
-        assert after["chunks"] == before["chunks"] + 2500
-        assert [d["id"] for d in after["documents"]["documents"]] == ["bulk", "policies/immune-globulin", "policies/pap"]
+        assert after["chunks"] == before["chunks"] + 2500 + 1
+        assert [d["id"] for d in after["documents"]["documents"]] == [
+            "bulk", "knee", "policies/immune-globulin", "policies/pap"]
         answer = httpx.post(f"{url}/v1/ask", json={"question": "Is procedure 1234 covered for condition 1234?"}).json()
         assert answer["citations"][0]["document_id"] == "bulk"
     finally:
@@ -89,7 +104,8 @@ def test_kill_9_during_an_upload_then_restart(settings, tmp_path):
                            text=True, timeout=120, env={**os.environ, "CRITERION_EMBEDDING__BACKEND": "fake"})
     assert check.returncode == 0, check.stderr
     counts = json.loads(check.stdout)
-    assert counts["vectors"] == counts["chunks"] == before["chunks"] + 2500
+    assert counts["vectors"] == counts["chunks"] == before["chunks"] + 2500 + 1
+    assert counts["collections"] == 1  # no staging or half-built collection left
 
 
 CHECK = """
@@ -100,7 +116,9 @@ from app.index import open_index
 from app.settings import Settings
 s = Settings(data_dir=Path(sys.argv[1]), embedding={"backend": "fake"})
 index = open_index(s.index_path, stamp=embedder_stamp(s))
-print(json.dumps({"chunks": len(index.chunks), "vectors": make_chroma_client(s).get_collection(index.collection).count()}))
+client = make_chroma_client(s)
+print(json.dumps({"chunks": len(index.chunks), "vectors": client.get_collection(index.collection).count(),
+                  "collections": len(client.list_collections())}))
 """
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.uploads import UploadFolder
 from app.service import create_app
 from pdfs import encrypt_pdf, make_pdf
 from service_kit import CPAP, SEED, SEED_PATIENT, bearer
@@ -76,6 +77,21 @@ def test_upload_a_pdf(client):
     assert answer.json()["citations"][0]["document_id"] == "hbot"
 
 
+# 291 bytes whose YAML aliases expand to a 2.7-million-character title (the probe of issue 19)
+ALIAS_BOMB = b"""---
+a: &a ["lol lol lol lol lol lol lol lol lol lol lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e]
+title: *f
+---
+# Policy
+
+Covered when criteria are met.
+"""
+
 BAD_UPLOADS = [
     ("corrupt.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n garbage \x00\x01\x02 no xref", 422, "unreadable_document", "not a readable PDF"),
     ("tool.pdf", b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200, 415, "unsupported_file_type", "ELF executable"),
@@ -89,6 +105,10 @@ BAD_UPLOADS = [
     ("locked.pdf", encrypt_pdf(make_pdf([["Secret policy text"]]), user_password="pw", owner_password="owner"),
      422, "encrypted_pdf", "password"),
     ("scan.pdf", make_pdf([[]]), 422, "unreadable_document", "no extractable text"),
+    ("bomb.md", ALIAS_BOMB, 422, "unsafe_front_matter", "YAML aliases"),
+    ("long.md", b"---\nissuer: " + b"i" * 5000 + b"\n---\n# Policy\n\nCovered.\n", 422, "metadata_too_long",
+     "the issuer is 5,000 characters"),
+    ("deep.html", b"<html><body>" + b"<div>" * 5000 + b"x</body></html>", 422, "unreadable_document", "nested too deeply"),
 ]
 
 
@@ -143,3 +163,24 @@ def test_the_first_upload_creates_the_index(tmp_path):
         assert c.post("/v1/documents", files={"file": ("knee.md", KNEE)}, headers=M).status_code == 201
         assert c.get("/readyz").json()["documents"] == 1
         assert c.post("/v1/ask", json={"question": KNEE_Q}, headers=M).json()["citations"]
+
+
+def test_an_upload_killed_before_its_sync_finished_is_undone(tmp_path):
+    """The process dies inside ``placed`` (while the upload's sync runs): at start-up, or before
+    the next upload, the placed file goes and the file it replaced comes back."""
+    folder = UploadFolder(tmp_path / "uploads")
+    with folder.placed("knee.md", b"version 1"):
+        pass
+    killed = folder.placed("knee.md", b"version 2")
+    killed.__enter__()  # never exited: the process was killed in the sync
+    assert (folder.path / "knee.md").read_bytes() == b"version 2"
+
+    with UploadFolder(tmp_path / "uploads").placed("hip.md", b"hip") as path:  # the next upload
+        assert sorted(p.name for p in folder.path.iterdir() if not p.name.startswith(".")) == ["hip.md", "knee.md"]
+        assert (folder.path / "knee.md").read_bytes() == b"version 1" and path.read_bytes() == b"hip"
+    assert sorted(p.name for p in folder.path.iterdir()) == ["hip.md", "knee.md"]
+
+    killed_new = folder.placed("new.md", b"new")
+    killed_new.__enter__()
+    UploadFolder(tmp_path / "uploads").clean_partials()  # start-up
+    assert sorted(p.name for p in folder.path.iterdir()) == ["hip.md", "knee.md"]
