@@ -51,7 +51,7 @@ def upload_document(request: Request, file: UploadFile = File(..., description="
     except DocumentError as exc:
         state.recorder.rejected(who, exc.code, len(data))
         raise
-    document_id = Path(name).stem
+    document_id = state.uploads.document_id(name)
     with state.runtime.writing:
         with state.uploads.placed(name, data) as path:
             report = _sync(request)

@@ -1,9 +1,10 @@
 """Uploaded files: checked by their bytes (not their name), stored under a sanitised name in
-``<data_dir>/uploads`` (the client's filename is never used as a path), written atomically, and
-undone if the process dies before the upload's sync finishes.
+``<data_dir>/uploads/uploads/`` (the client's filename is never used as a path), written
+atomically, and undone if the process dies before the upload's sync finishes.
 
-The folder is the source of truth for uploaded documents: a document's id is its file's stem,
-and syncing the folder adds, updates and removes them like any other ingested folder."""
+The folder is the source of truth for uploaded documents: syncing ``<data_dir>/uploads`` adds,
+updates and removes them like any other ingested folder, and the path under it makes the id,
+``uploads/<stem>``: an upload never takes the id of a document ingested from a corpus folder."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ EXECUTABLES = (
 )
 PARTIAL = ".part"  # a file being written (hidden, so a sync never reads it)
 BACKUP = ".backup"  # a file an unfinished upload replaced, kept until the upload completes
-JOURNAL = ".upload-in-progress.json"  # names the file an unfinished upload placed, and its backups
+JOURNAL = ".upload-in-progress.json"
+NAMESPACE = "uploads"  # names the file an unfinished upload placed, and its backups
 
 
 def safe_name(filename: str | None) -> str:
@@ -86,34 +88,44 @@ class UploadFolder:
     a later, unrelated request."""
 
     def __init__(self, path: Path):
-        self.path = path
-        path.mkdir(parents=True, exist_ok=True)
+        self.path = path  # the folder a sync reads
+        self.files = path / NAMESPACE  # where the files are: ids are "uploads/<stem>"
+        self.files.mkdir(parents=True, exist_ok=True)
+        for earlier in path.iterdir():  # files of a version that kept them (and their ids) at the top
+            if earlier.is_file() and earlier.suffix in SUFFIXES and not earlier.name.startswith("."):
+                os.replace(earlier, self.files / earlier.name)
 
     @property
     def root(self) -> str:
         """The folder as the index records a document's root."""
         return str(self.path.resolve())
 
+    @staticmethod
+    def document_id(name: str) -> str:
+        """The id the index gives the upload stored as ``name``."""
+        return f"{NAMESPACE}/{Path(name).stem}"
+
     def find(self, document_id: str) -> Path | None:
-        if "/" in document_id or document_id.startswith("."):
+        namespace, _, stem = document_id.partition("/")
+        if namespace != NAMESPACE or not stem or "/" in stem or stem.startswith("."):
             return None
-        return next((p for p in self.path.iterdir() if p.is_file() and p.stem == document_id
+        return next((p for p in self.files.iterdir() if p.is_file() and p.stem == stem
                      and p.suffix in SUFFIXES and not p.name.startswith(".")), None)
 
     def clean_partials(self) -> None:
         """Undo what a process killed mid-upload left: the file it placed (its sync never
         finished, and the client never heard it succeed) goes, the files it replaced come back,
         and half-written temporary files are removed."""
-        journal = self.path / JOURNAL
+        journal = self.files / JOURNAL
         if journal.exists():
             entry = json.loads(journal.read_text())
-            (self.path / entry["placed"]).unlink(missing_ok=True)
+            (self.files / entry["placed"]).unlink(missing_ok=True)
             for original, backup in entry["backups"].items():
-                if (self.path / backup).exists():
-                    os.replace(self.path / backup, self.path / original)
+                if (self.files / backup).exists():
+                    os.replace(self.files / backup, self.files / original)
             journal.unlink()
-            fsync_dir(self.path)
-        for stray in [*self.path.glob(f".*{PARTIAL}"), *self.path.glob(f".*{BACKUP}")]:
+            fsync_dir(self.files)
+        for stray in [*self.files.glob(f".*{PARTIAL}"), *self.files.glob(f".*{BACKUP}")]:
             stray.unlink(missing_ok=True)
 
     @contextmanager
@@ -121,23 +133,23 @@ class UploadFolder:
         """Put ``data`` at ``name`` (replacing a file with the same stem) for the ``with`` body;
         if the body raises, or the process dies in it, put back what was there before."""
         self.clean_partials()
-        final = self.path / name
-        previous = [p for p in self.path.iterdir()
+        final = self.files / name
+        previous = [p for p in self.files.iterdir()
                     if p.is_file() and p.stem == final.stem and not p.name.startswith(".")]
         backups = {p.name: f".{p.name}.{secrets.token_hex(4)}{BACKUP}" for p in previous}
-        self._write(self.path / JOURNAL, json.dumps({"placed": name, "backups": backups}).encode())
+        self._write(self.files / JOURNAL, json.dumps({"placed": name, "backups": backups}).encode())
         for p in previous:
-            os.replace(p, self.path / backups[p.name])
+            os.replace(p, self.files / backups[p.name])
         self._write(final, data)
         try:
             yield final
         except BaseException:
             self.clean_partials()
             raise
-        (self.path / JOURNAL).unlink()  # the upload is complete: from here on it stays
-        fsync_dir(self.path)
+        (self.files / JOURNAL).unlink()  # the upload is complete: from here on it stays
+        fsync_dir(self.files)
         for backup in backups.values():
-            (self.path / backup).unlink(missing_ok=True)
+            (self.files / backup).unlink(missing_ok=True)
 
     def remove(self, document_id: str) -> bool:
         self.clean_partials()
@@ -145,12 +157,12 @@ class UploadFolder:
         if path is None:
             return False
         path.unlink()
-        fsync_dir(self.path)
+        fsync_dir(self.files)
         return True
 
     def _write(self, final: Path, data: bytes) -> None:
         """Write to a hidden temporary name, then rename: ``final`` is never half-written."""
-        partial = self.path / f".{final.name}.{secrets.token_hex(4)}{PARTIAL}"
+        partial = self.files / f".{final.name}.{secrets.token_hex(4)}{PARTIAL}"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -160,4 +172,4 @@ class UploadFolder:
             os.replace(partial, final)
         finally:
             partial.unlink(missing_ok=True)
-        fsync_dir(self.path)
+        fsync_dir(self.files)

@@ -76,7 +76,7 @@ def test_kill_9_during_an_upload_then_restart(settings, tmp_path):
     assert server.returncode == -signal.SIGKILL
 
     server = start_server(settings, port, log)
-    uploads = settings.data_dir / "uploads"
+    uploads = settings.data_dir / "uploads" / "uploads"
     try:
         assert observed(url) == before  # the index answers exactly as before the upload
         assert sorted(p.name for p in uploads.iterdir()) == []  # the killed upload was undone at start-up
@@ -84,7 +84,7 @@ def test_kill_9_during_an_upload_then_restart(settings, tmp_path):
         assert other.status_code == 201, other.text
         assert other.json()["outcome"] == "added"
         listed = [d["id"] for d in httpx.get(f"{url}/v1/documents").json()["documents"]]
-        assert listed == ["knee", "policies/immune-globulin", "policies/pap"]  # only the second file was added
+        assert listed == ["policies/immune-globulin", "policies/pap", "uploads/knee"]  # only the second file was added
         assert sorted(p.name for p in uploads.iterdir()) == ["knee.md"]
 
         retry = httpx.post(f"{url}/v1/documents", files={"file": ("bulk.md", data)}, timeout=120)
@@ -93,9 +93,9 @@ def test_kill_9_during_an_upload_then_restart(settings, tmp_path):
         after = observed(url)
         assert after["chunks"] == before["chunks"] + 2500 + 1
         assert [d["id"] for d in after["documents"]["documents"]] == [
-            "bulk", "knee", "policies/immune-globulin", "policies/pap"]
+            "policies/immune-globulin", "policies/pap", "uploads/bulk", "uploads/knee"]
         answer = httpx.post(f"{url}/v1/ask", json={"question": "Is procedure 1234 covered for condition 1234?"}).json()
-        assert answer["citations"][0]["document_id"] == "bulk"
+        assert answer["citations"][0]["document_id"] == "uploads/bulk"
     finally:
         server.terminate()
         server.wait(timeout=30)

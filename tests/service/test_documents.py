@@ -54,11 +54,11 @@ def test_upload_is_ingested_and_answered_from(client, settings):
     assert r.status_code == 201, r.text
     assert r.json()["outcome"] == "added"
     doc = r.json()["document"]
-    assert doc["id"] == "knee-arthroscopy" and doc["title"] == "Knee arthroscopy" and doc["uploaded"] is True
-    assert [p.name for p in (settings.data_dir / "uploads").iterdir()] == ["knee-arthroscopy.md"]
+    assert doc["id"] == "uploads/knee-arthroscopy" and doc["title"] == "Knee arthroscopy" and doc["uploaded"] is True
+    assert [p.name for p in (settings.data_dir / "uploads" / "uploads").iterdir()] == ["knee-arthroscopy.md"]
     assert client.get("/readyz").json()["documents"] == 3
     answer = client.post("/v1/ask", json={"question": KNEE_Q}, headers=M).json()
-    assert answer["citations"][0]["document_id"] == "knee-arthroscopy"
+    assert answer["citations"][0]["document_id"] == "uploads/knee-arthroscopy"
 
     again = client.post("/v1/documents", files={"file": ("knee-arthroscopy.md", KNEE)}, headers=M)
     assert again.status_code == 201 and again.json()["outcome"] == "unchanged"
@@ -74,7 +74,7 @@ def test_upload_a_pdf(client):
     assert r.status_code == 201, r.text
     assert r.json()["document"]["pages"] == 1 and r.json()["document"]["sections"][0]["pages"] == [1]
     answer = client.post("/v1/ask", json={"question": "Is hyperbaric oxygen covered for diabetic foot ulcers?"}, headers=M)
-    assert answer.json()["citations"][0]["document_id"] == "hbot"
+    assert answer.json()["citations"][0]["document_id"] == "uploads/hbot"
 
 
 # 291 bytes whose YAML aliases expand to a 2.7-million-character title (the probe of issue 19)
@@ -119,7 +119,7 @@ def test_bad_uploads_get_a_reason_and_change_nothing(client, settings, name, dat
     assert r.status_code == status, r.text
     assert r.json()["error"]["code"] == code and reason in r.json()["error"]["message"]
     assert snapshot(client) == before
-    assert list((settings.data_dir / "uploads").iterdir()) == []
+    assert list((settings.data_dir / "uploads" / "uploads").iterdir()) == []
 
 
 def test_oversized_uploads_are_refused(settings):
@@ -136,14 +136,14 @@ def test_oversized_uploads_are_refused(settings):
 
 def test_delete_an_uploaded_document(client, settings):
     client.post("/v1/documents", files={"file": ("knee.md", KNEE)}, headers=M)
-    r = client.delete("/v1/documents/knee", headers=M)
-    assert r.status_code == 200 and r.json() == {"document_id": "knee", "removed": True}
+    r = client.delete("/v1/documents/uploads/knee", headers=M)
+    assert r.status_code == 200 and r.json() == {"document_id": "uploads/knee", "removed": True}
     assert [d["id"] for d in client.get("/v1/documents", headers=M).json()["documents"]] == [
         "policies/immune-globulin", "policies/pap"]
-    assert list((settings.data_dir / "uploads").iterdir()) == []
+    assert list((settings.data_dir / "uploads" / "uploads").iterdir()) == []
     answer = client.post("/v1/ask", json={"question": KNEE_Q}, headers=M).json()
-    assert all(c["document_id"] != "knee" for c in answer["citations"])
-    assert client.delete("/v1/documents/knee", headers=M).status_code == 404
+    assert all(c["document_id"] != "uploads/knee" for c in answer["citations"])
+    assert client.delete("/v1/documents/uploads/knee", headers=M).status_code == 404
 
 
 def test_documents_from_an_ingested_folder_are_not_deleted_through_the_api(client):
@@ -173,14 +173,41 @@ def test_an_upload_killed_before_its_sync_finished_is_undone(tmp_path):
         pass
     killed = folder.placed("knee.md", b"version 2")
     killed.__enter__()  # never exited: the process was killed in the sync
-    assert (folder.path / "knee.md").read_bytes() == b"version 2"
+    assert (folder.files / "knee.md").read_bytes() == b"version 2"
 
     with UploadFolder(tmp_path / "uploads").placed("hip.md", b"hip") as path:  # the next upload
-        assert sorted(p.name for p in folder.path.iterdir() if not p.name.startswith(".")) == ["hip.md", "knee.md"]
-        assert (folder.path / "knee.md").read_bytes() == b"version 1" and path.read_bytes() == b"hip"
-    assert sorted(p.name for p in folder.path.iterdir()) == ["hip.md", "knee.md"]
+        assert sorted(p.name for p in folder.files.iterdir() if not p.name.startswith(".")) == ["hip.md", "knee.md"]
+        assert (folder.files / "knee.md").read_bytes() == b"version 1" and path.read_bytes() == b"hip"
+    assert sorted(p.name for p in folder.files.iterdir()) == ["hip.md", "knee.md"]
 
     killed_new = folder.placed("new.md", b"new")
     killed_new.__enter__()
     UploadFolder(tmp_path / "uploads").clean_partials()  # start-up
-    assert sorted(p.name for p in folder.path.iterdir()) == ["hip.md", "knee.md"]
+    assert sorted(p.name for p in folder.files.iterdir()) == ["hip.md", "knee.md"]
+
+
+def test_an_upload_never_takes_a_corpus_document_id(tmp_path):
+    """A corpus file and an upload with the same short name are two documents with two ids."""
+    from ingest.sync import sync
+    from service_kit import service_settings, write_corpus
+
+    settings = service_settings(tmp_path / "data")
+    corpus = write_corpus(tmp_path / "corpus")
+    (corpus / "knee.md").write_bytes(KNEE)
+    sync([corpus], settings)
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/v1/documents", files={"file": ("knee.md", KNEE + b"\nLavage is not covered.\n")}, headers=M)
+        assert r.status_code == 201, r.text
+        assert r.json()["document"]["id"] == "uploads/knee" and r.json()["outcome"] == "added"
+        listed = {d["id"]: d["uploaded"] for d in c.get("/v1/documents", headers=M).json()["documents"]}
+        assert listed["knee"] is False and listed["uploads/knee"] is True
+        assert c.delete("/v1/documents/knee", headers=M).json()["error"]["code"] == "not_uploaded"
+        assert c.delete("/v1/documents/uploads/knee", headers=M).status_code == 200
+
+
+def test_uploads_kept_under_their_old_ids_move_into_the_namespace(tmp_path):
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "uploads" / "knee.md").write_bytes(KNEE)
+    folder = UploadFolder(tmp_path / "uploads")
+    assert folder.find("uploads/knee") == tmp_path / "uploads" / "uploads" / "knee.md"
+    assert folder.find("knee") is None and folder.document_id("knee.md") == "uploads/knee"

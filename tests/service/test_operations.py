@@ -76,7 +76,7 @@ def test_the_audit_trail_is_append_only_across_restarts(settings):
                    headers=bearer("maintainer"))
     entries = [json.loads(line) for line in (settings.data_dir / "audit.jsonl").read_text().splitlines()]
     assert [e["action"] for e in entries] == ["ask", "upload", "ask", "upload"]
-    assert entries[1]["added"] == ["k"] and "added" not in entries[3]  # the second upload changed nothing
+    assert entries[1]["added"] == ["uploads/k"] and "added" not in entries[3]  # the second upload changed nothing
 
 
 def test_openapi_and_docs_are_served(client):
