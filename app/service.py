@@ -7,8 +7,11 @@ are loaded in the lifespan — and routes stay thin and sync over it.
     /  (the web page, app/web/)   /docs  /openapi.json
 
 Every error is ``{"error": {"code", "message"}}``. Auth is bearer API keys with roles
-(app/api/access.py); limits on body size, question length and per-key rate (app/api/limits.py);
-JSON logs without question text and an append-only audit trail (app/api/logs.py, audit.py).
+(app/api/access.py); limits on body size, per-key rate and failed authentications per address
+(app/api/limits.py); every question, patient and conversation held to its size before any work
+(app/api/bounds.py); every answer held to a deadline on a bounded pool (app/api/runtime.py);
+OPTIONS, HEAD and ``Cache-Control: no-store`` (app/api/protocol.py); JSON logs without question
+text and an append-only audit trail (app/api/logs.py, audit.py).
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from app.api import ask, completions, documents, handlers, health, logs
 from app.api.access import Keyring
 from app.api.audit import AuditLog, Recorder
 from app.api.chat import Chats
-from app.api.limits import BodyLimit, RateLimiter
+from app.api.limits import AuthFailures, BodyLimit, RateLimiter
 from app.api.metrics import Metrics, ObservedRequests
-from app.api.runtime import Runtime
+from app.api.protocol import Protocol
+from app.api.runtime import BuildEngine, Runtime
 from app.api.sessions import SessionStore
 from app.api.uploads import UploadFolder
+from app.engine import Engine
 from app.settings import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -41,7 +46,9 @@ PAGE_HEADERS = {
 MULTIPART_OVERHEAD = 64 * 1024
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, build_engine: BuildEngine = Engine.from_settings) -> FastAPI:
+    """The service over ``settings``; ``build_engine(settings, embeddings=…)`` opens the engine
+    (tests pass a fake one)."""
     api = settings.api
     if api.auth == "off" and api.host not in LOOPBACK:
         raise ValueError(f"refusing to serve on {api.host} with auth off; bind 127.0.0.1 or turn auth on")
@@ -64,12 +71,14 @@ def create_app(settings: Settings) -> FastAPI:
                               "Decision support only: verify every answer against the cited source.")
     _mount_docs(app)
     metrics = Metrics()
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, build_engine)
     recorder = Recorder(metrics, AuditLog(settings.data_dir / "audit.jsonl"), logs.Fingerprints(settings.data_dir))
     sessions = SessionStore(settings.data_dir / "sessions.sqlite3", ttl_seconds=api.session_ttl_minutes * 60)
     app.state.settings = settings
     app.state.keyring = keyring
     app.state.limiter = RateLimiter(api.rate_limit_per_minute)
+    app.state.auth_failures = AuthFailures(api.max_auth_failures, api.auth_failure_window_s)
+    app.state.bounds = runtime.bounds
     app.state.metrics = metrics
     app.state.runtime = runtime
     app.state.recorder = recorder
@@ -77,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.uploads = UploadFolder(settings.data_dir / "uploads")
 
     handlers.install(app)
+    app.add_middleware(Protocol, router=app.router)
     app.add_middleware(BodyLimit, max_bytes=api.max_body_bytes,
                        upload_bytes=int(api.max_upload_mb * 1_000_000) + MULTIPART_OVERHEAD)
     app.add_middleware(ObservedRequests, metrics=metrics)
@@ -84,7 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
+    async def page() -> FileResponse:
         return FileResponse(WEB / "index.html", headers=PAGE_HEADERS)
 
     app.mount("/static", StaticFiles(directory=WEB), name="static")

@@ -118,11 +118,35 @@ class APISettings(BaseModel):
         description="More hashed API keys, as 'name:role:sha256hex' entries separated by commas "
         "(CRITERION_API__KEYS); `python -m app.api.access new --role clinician` makes one.",
     )
-    max_question_chars: int = Field(4000, ge=1, description="Longest question accepted.")
+    max_question_chars: int = Field(4000, ge=1, description="Longest question or chat message accepted.")
+    max_patient_chars: int = Field(
+        20_000, ge=1, description="Longest patient context, as one field and as the facts a conversation accumulates.")
+    max_conversation_chars: int = Field(
+        40_000, ge=1,
+        description="Most text one conversation may bring: the user and Patient: messages of a chat completions "
+        "request, or everything a /v1/chat session has been sent.")
+    max_messages: int = Field(100, ge=1, description="Most messages in one chat completions request.")
+    request_timeout_s: float = Field(
+        60.0, gt=0, description="Seconds an answer may take (queueing included) before the request gets a 503; "
+        "keep it above llm.timeout_s so the LLM composer's fallback can finish.")
+    answer_workers: int = Field(
+        4, ge=1, le=64, description="Answers computed at once; more wait their turn (on two cores, more workers "
+        "only share the same CPU and slow /healthz).")
+    max_auth_failures: int = Field(
+        10, ge=1, description="Failed authentications one client address may make per window before a 429.")
+    auth_failure_window_s: int = Field(300, ge=1, description="The window for max_auth_failures, in seconds.")
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest JSON request body.")
     max_upload_mb: float = Field(20.0, gt=0, description="Largest document upload.")
     rate_limit_per_minute: int = Field(120, ge=1, description="Requests per minute per key.")
     session_ttl_minutes: int = Field(120, ge=1, description="Chat sessions expire after this idle time.")
+
+    @model_validator(mode="after")
+    def _conversation_holds_a_question(self) -> "APISettings":
+        if self.max_conversation_chars < max(self.max_question_chars, self.max_patient_chars):
+            raise ValueError(f"api.max_conversation_chars ({self.max_conversation_chars}) must be at least "
+                             f"api.max_question_chars ({self.max_question_chars}) and api.max_patient_chars "
+                             f"({self.max_patient_chars})")
+        return self
 
 
 class Settings(BaseSettings):

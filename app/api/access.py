@@ -100,15 +100,19 @@ bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: B
 
 
 def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
-    """The authenticated caller (any role), counted against the per-key rate limit."""
+    """The authenticated caller (any role), counted against the per-key rate limit. A client
+    address that presents too many unrecognised keys is refused for a while (app/api/limits.py)."""
     state = request.app.state
     if state.settings.api.auth == "off":
         principal = LOCAL
     else:
+        client = request.client.host if request.client else "unknown"
+        state.auth_failures.check(client)
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized("an API key is required: send `Authorization: Bearer <key>`")
         principal = state.keyring.identify(credentials.credentials)
         if principal is None:
+            state.auth_failures.failed(client)
             raise Unauthorized("the API key is not recognised")
     request.state.principal = principal
     state.limiter.hit(principal.name)

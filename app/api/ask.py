@@ -18,12 +18,13 @@ SSE_EVENT = {"type": "object", "required": ["event", "data"], "properties": {
 SSE_RESPONSE = {200: {"description": "Server-Sent Events: `retrieving`, `composing`, then `answer` "
                                      "(its data is a ChatResponse) or `error`.",
                       "content": {"text/event-stream": {"schema": SSE_EVENT}}}}
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
 @router.post("/v1/ask", response_model=Answer, summary="Answer one question with a cited determination")
 def ask(body: AskRequest, request: Request, who: Principal = Depends(caller)) -> Answer:
     state = request.app.state
+    state.bounds.ask(body.question, body.patient)
     filters = body.filters.model_dump(exclude_none=True) if body.filters else None
     answer = state.runtime.ask(body.question, body.patient, filters, body.k)
     state.recorder.answered(who, "ask", body.question, body.patient, answer)

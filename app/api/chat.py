@@ -44,8 +44,13 @@ class Chats:
         self.recorder = recorder
 
     def begin(self, who: Principal, body: ChatRequest) -> PendingTurn:
+        """The turn read against its session, refused (before a stream starts) if over a limit."""
+        bounds = self.runtime.bounds
         session = self.store.get(body.session_id, who.name) if body.session_id else self.store.new(who.name)
-        return PendingTurn(session, follow(session.conversation, body.message, body.patient), len(body.message))
+        bounds.turn(session.conversation.chars, body.message, body.patient)
+        conversation = follow(session.conversation, body.message, body.patient)
+        bounds.answerable(conversation.question or "", conversation.patient_text)
+        return PendingTurn(session, conversation, len(body.message))
 
     def finish(self, who: Principal, turn: PendingTurn, answer) -> ChatResponse:
         session = turn.session

@@ -4,19 +4,22 @@ rendered as Markdown with numbered citations and a reference list.
 
 The endpoint is stateless, as OpenAI's is: the user messages are replayed through the same
 follow-up reading as ``/v1/chat``, and the last one is answered. A user or system message that
-starts with ``Patient:`` adds patient facts instead of asking."""
+starts with ``Patient:`` adds patient facts instead of asking. The messages are held to the
+conversation limits (app/api/bounds.py) before any of them is replayed."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import time
+from dataclasses import replace
 from typing import Iterator
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from app.api.access import Principal, caller
+from app.api.bounds import Bounds
 from app.api.conversation import Conversation, follow
 from app.api.models import (Completion, CompletionChoice, CompletionMessage, CompletionRequest, ModelCard, ModelList,
                             Usage)
@@ -46,15 +49,15 @@ def models(who: Principal = Depends(caller)) -> ModelList:
 def completions(body: CompletionRequest, request: Request, who: Principal = Depends(caller)):
     if body.model != MODEL:
         raise NotFound(f"model {body.model!r} does not exist; the model is {MODEL!r}", code="model_not_found")
-    conversation = conversation_of(body)
     state = request.app.state
+    conversation = conversation_of(body, state.bounds)
     answer = state.runtime.ask(conversation.question, conversation.patient_text)
     state.recorder.answered(who, "completion", conversation.question, conversation.patient_text, answer)
     text = to_markdown(answer)
     completion_id, created = "chatcmpl-" + secrets.token_hex(12), int(time.time())
     if body.stream:
         return StreamingResponse(chunks(completion_id, created, text), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
+                                 headers={"Cache-Control": "no-store"})
     prompt = sum(len(m.text().split()) for m in body.messages)
     completion = len(text.split())
     return Completion(id=completion_id, created=created, model=MODEL,
@@ -62,18 +65,25 @@ def completions(body: CompletionRequest, request: Request, who: Principal = Depe
                       usage=Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion))
 
 
-def conversation_of(body: CompletionRequest) -> Conversation:
-    conversation = Conversation()
+def conversation_of(body: CompletionRequest, bounds: Bounds) -> Conversation:
+    """The conversation the messages hold, once they are known to be within ``bounds``."""
+    bounds.message_count(len(body.messages))
+    read: list[tuple[str, str]] = []  # ("patient" | "question", text), in order
     for message in body.messages:
-        text = message.text().strip()
-        if not text or message.role not in ("user", "system", "developer"):
+        if message.role not in ("user", "system", "developer"):
             continue
-        if text.lower().startswith(PATIENT_PREFIX):
-            facts = text[len(PATIENT_PREFIX):].strip()
-            if facts and facts not in conversation.patient:
-                conversation = Conversation(conversation.question, conversation.patient + (facts,), conversation.turns)
-        elif message.role == "user":
+        text = message.text().strip()
+        if text[:len(PATIENT_PREFIX)].lower() == PATIENT_PREFIX:
+            read.append(("patient", text[len(PATIENT_PREFIX):].strip()))
+        elif text and message.role == "user":
+            read.append(("question", text))
+    bounds.conversation_read([t for kind, t in read if kind == "question"], [t for kind, t in read if kind == "patient"])
+    conversation = Conversation()
+    for kind, text in read:
+        if kind == "question":
             conversation = follow(conversation, text)
+        elif text and text not in conversation.patient:
+            conversation = replace(conversation, patient=conversation.patient + (text,))
     if not conversation.question:
         raise NoQuestion("the messages hold no user question to answer")
     return conversation

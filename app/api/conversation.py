@@ -37,24 +37,31 @@ def _terms_re(terms: list[str]) -> re.Pattern:
 
 _CONDITION_RE = _terms_re(_CONDITION_TERMS)
 _INTERVENTION_RE = _terms_re(_INTERVENTION_TERMS)
-_DOSE_RE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:g|mg|mcg|µg|units?|iu)\b(?:\s*/\s*(?:kg|day|d)\b)*", re.I)
-_INTERVAL_RE = re.compile(r"\b(?:every\s+(?:\d+|other|one|two|three|four|six|eight|twelve)?\s*(?:day|week|month)s?"
-                          r"|daily|weekly|monthly)\b", re.I)
-_LEAD = r"^(?:(?:and|but|so|ok(?:ay)?|also|then)[,\s]+)*"
-_IF_FACT = re.compile(_LEAD + r"(?:what|how)?\s*(?:about\s+)?if\s+(?P<clause>.+)$", re.I)
-_STATED_FACT = re.compile(_LEAD + r"(?P<clause>(?:she|he|they|the\s+patient|the\s+pt|patient)\s+"
-                          r"(?:also\s+|now\s+|already\s+)?(?:has|had|have|is|was|were|failed|tried|took|did|does|"
+# Every pattern runs in linear time: no two unbounded quantifiers can share the same characters
+# (possessive ``++``/``*+`` where one follows another), and a run of digits, spaces or commas is
+# entered only at its start (``(?<!\d)``, ``(?<![\s,])``), so a search does not rescan it from
+# every position inside it. tests/service/test_bounds.py times each on adversarial input.
+_DOSE_RE = re.compile(r"(?<!\d)\d++(?:[.,]\d++)?+\s*+(?:g|mg|mcg|µg|units?|iu)\b(?:\s*+/\s*+(?:kg|day|d)\b)*+",
+                      re.I)
+_INTERVAL_RE = re.compile(r"\b(?:every\s++(?:(?:\d++|other|one|two|three|four|six|eight|twelve)\s*+)?+"
+                          r"(?:day|week|month)s?|daily|weekly|monthly)\b", re.I)
+_LEAD = r"^(?:(?:and|but|so|ok(?:ay)?|also|then)[,\s]++)*"
+_IF_FACT = re.compile(_LEAD + r"(?:what|how)?\s*+(?:about\s++)?if\s++(?P<clause>.+)$", re.I)
+_STATED_FACT = re.compile(_LEAD + r"(?P<clause>(?:she|he|they|the\s++patient|the\s++pt|patient)\s++"
+                          r"(?:also\s++|now\s++|already\s++)?(?:has|had|have|is|was|were|failed|tried|took|did|does|"
                           r"didn't|doesn't|cannot|can't)\b.*)$", re.I)
-_ABOUT = re.compile(_LEAD + r"(?:(?:what|how)\s+about|what\s+of|same\s+(?:question\s+)?|and)\s*"
-                    r"(?P<prep>for|in|with|at|on)?\s+(?P<rest>.+)$", re.I)
-_BARE_PREP = re.compile(_LEAD + r"(?P<prep>for|in|with|at|on)\s+(?P<rest>.+)$", re.I)
+_ABOUT = re.compile(_LEAD + r"(?:(?:what|how)\s++about|what\s++of|and"
+                    r"|same(?:\s++question)?(?=\s++(?:for|in|with|at|on)\s++.))"  # "same …" needs a preposition
+                    r"(?:\s*+(?P<prep>for|in|with|at|on))?\s++(?P<rest>.+)$", re.I)
+_BARE_PREP = re.compile(_LEAD + r"(?P<prep>for|in|with|at|on)\s++(?P<rest>.+)$", re.I)
+# Searched only in the text after the last "?.,;" (see _with_condition), so it never fails late.
 _TRAILING_CONDITION = re.compile(
-    r"\b(?:for|in|with)\s+(?:an?\s+|the\s+)?(?:(?:adult|pediatric|paediatric|child|patient|person|woman|man|"
-    r"member)s?\s+(?:with|who\s+has)\s+)?(?P<condition>[^?.,;]+?)\s*(?P<end>[?.!]*)\s*$", re.I)
+    r"\b(?:for|in|with)\s++(?:an?\s++|the\s++)?(?:(?:adult|pediatric|paediatric|child|patient|person|woman|man|"
+    r"member)s?\s++(?:with|who\s++has)\s++)?(?P<condition>[^?.,;]+)$", re.I)
 _POPULATION = re.compile(r"\b(?:older adults?|adults?|adolescents?|teenagers?|children|child|infants?|"
                          r"(?:pediatric|paediatric|elderly) patients?)\b", re.I)
-_TOO = re.compile(r"[\s,]*\b(?:too|also|as well|again)\b\s*$", re.I)
-_SUBJECT_VERB = re.compile(r"^(?:she|he|they|the\s+patient|patient|it)\s+(?:were|was|is|had|has)?\s*", re.I)
+_TOO = re.compile(r"(?<![\s,])[\s,]*+\b(?:too|also|as well|again)\b\s*+$", re.I)
+_SUBJECT_VERB = re.compile(r"^(?:she|he|they|the\s++patient|patient|it)\s++(?:were|was|is|had|has)?\s*+", re.I)
 _QUESTION_START = re.compile(r"^\s*(?:is|are|does|do|can|should|would|will|what|when|how|which|who|why|"
                              r"list|describe|explain|outline)\b", re.I)
 
@@ -64,17 +71,19 @@ class Conversation:
     question: str | None = None
     patient: tuple[str, ...] = ()
     turns: int = 0
+    chars: int = 0  # the text of every message and patient field read so far (app/api/bounds.py caps it)
 
     @property
     def patient_text(self) -> str | None:
         return "; ".join(self.patient) or None
 
     def as_dict(self) -> dict:
-        return {"question": self.question, "patient": list(self.patient), "turns": self.turns}
+        return {"question": self.question, "patient": list(self.patient), "turns": self.turns, "chars": self.chars}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Conversation":
-        return cls(data.get("question"), tuple(data.get("patient") or ()), int(data.get("turns") or 0))
+        return cls(data.get("question"), tuple(data.get("patient") or ()), int(data.get("turns") or 0),
+                   int(data.get("chars") or 0))
 
 
 @dataclass
@@ -93,7 +102,8 @@ def follow(conversation: Conversation, message: str, patient: str | None = None)
     for fact in ([patient.strip()] if patient and patient.strip() else []) + reading.facts:
         if fact not in facts:
             facts.append(fact)
-    return replace(conversation, question=reading.question, patient=tuple(facts), turns=conversation.turns + 1)
+    return replace(conversation, question=reading.question, patient=tuple(facts), turns=conversation.turns + 1,
+                   chars=conversation.chars + len(message) + len(patient or ""))
 
 
 def replay(messages: list[str], patient: str | None = None) -> Conversation:
@@ -105,6 +115,9 @@ def replay(messages: list[str], patient: str | None = None) -> Conversation:
 
 
 def read(previous: str | None, message: str) -> Reading:
+    """The message read against the previous question. The question it gives is never longer than
+    ``previous`` and ``message`` together (plus the " for …?" that joins a bare condition), so no
+    sequence of messages can grow a question faster than the messages themselves."""
     text = " ".join(message.split())
     if not previous or _is_standalone(text):
         return Reading("new", text)
@@ -141,7 +154,7 @@ def _substitute(previous: str, new: str) -> Reading:
     if any(canonical(t) not in CONDITIONS for t in found) and not any(canonical(t) in CONDITIONS for t in found):
         m = _INTERVENTION_RE.search(previous)
         if m:
-            return Reading("intervention", _replace_all_of_group(previous, m.group(1), new, _INTERVENTION_RE))
+            return Reading("intervention", _replace_group(previous, m.group(1), new, _INTERVENTION_RE))
     if _POPULATION.fullmatch(new) and _POPULATION.search(previous):
         return Reading("population", _POPULATION.sub(new, previous, count=1))
     return Reading("condition", _with_condition(previous, new))
@@ -150,17 +163,39 @@ def _substitute(previous: str, new: str) -> Reading:
 def _with_condition(previous: str, condition: str) -> str:
     m = _CONDITION_RE.search(previous)
     if m:
-        return _replace_all_of_group(previous, m.group(1), condition, _CONDITION_RE)
-    m = _TRAILING_CONDITION.search(previous)
+        return _replace_group(previous, m.group(1), condition, _CONDITION_RE)
+    core = previous.rstrip().rstrip("?.!").rstrip()  # without the closing "?"
+    after_last_mark = max(core.rfind(mark) for mark in "?.,;") + 1  # a condition holds none of these
+    m = _TRAILING_CONDITION.search(core, after_last_mark)
     if m:
         return previous[: m.start("condition")] + condition + previous[m.end("condition"):]
     return f"{previous.rstrip('?.! ')} for {condition}?"
 
 
-def _replace_all_of_group(text: str, found: str, new: str, pattern: re.Pattern) -> str:
-    """Replace ``found`` and its synonyms ("myasthenia gravis" … "MG") with ``new``."""
+def _replace_group(text: str, found: str, new: str, pattern: re.Pattern) -> str:
+    """``text`` with the mentions of ``found``'s group ("myasthenia gravis" … "MG") replaced by
+    ``new`` while the question stays within ``len(text) + len(new)``; a later mention past that,
+    or a later alias in parentheses ("… (MG)"), is dropped instead. So a chain of follow-ups can
+    never grow a question faster than the messages that make it."""
     group = canonical(found)
-    return pattern.sub(lambda m: new if canonical(m.group(1)) == group else m.group(0), text)
+    size, limit = len(text), len(text) + len(new)
+    parts: list[str] = []
+    at, first = 0, True
+    for m in pattern.finditer(text):
+        if canonical(m.group(1)) != group:
+            continue
+        start, end = m.span()
+        alias = text[start - 1:start] == "(" and text[end:end + 1] == ")"
+        if first or (not alias and size + len(new) - (end - start) <= limit):
+            parts += [text[at:start], new]
+            size += len(new) - (end - start)
+        else:
+            start, end = (start - 1, end + 1) if alias else (start, end)
+            parts.append(text[at:start])
+            size -= end - start
+        at, first = end, False
+    parts.append(text[at:])
+    return " ".join("".join(parts).split())
 
 
 def _with_regimen(previous: str, change: str) -> str | None:

@@ -23,7 +23,9 @@ ERROR_RESPONSES = {
     for status, description in {
         400: "Bad request", 401: "Missing or unknown API key", 403: "The key's role may not do this",
         404: "Not found", 409: "Conflict", 413: "Body or upload too large", 415: "Unsupported file type",
-        422: "Invalid request", 429: "Rate limit reached (see Retry-After)", 503: "No usable index",
+        422: "Invalid request, or text over a limit (the code names it)",
+        429: "Rate limit or failed-authentication limit reached (see Retry-After)",
+        503: "No usable index, or the answer ran past api.request_timeout_s",
     }.items()
 }
 
@@ -50,6 +52,8 @@ def install(app: FastAPI) -> None:
         return error(exc.status_code, CODES.get(exc.status_code, "http_error"), str(exc.detail), exc.headers)
 
     @app.exception_handler(Exception)
-    def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        emit("unhandled_error", logging.ERROR, exc_info=True)
+    def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # this runs in a worker thread where sys.exc_info() is empty: log the exception itself
+        route = getattr(request.scope.get("route"), "path", None)
+        emit("unhandled_error", logging.ERROR, exc_info=exc, method=request.method, route=route)
         return error(500, "internal_error", "an unexpected error occurred; it has been logged")

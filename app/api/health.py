@@ -1,4 +1,5 @@
-"""Routes for operators: liveness, readiness and Prometheus metrics (no key needed, no text)."""
+"""Routes for operators: liveness, readiness and Prometheus metrics (no key needed, no text).
+They are ``async``: they run on the event loop, so answers filling the thread pool never delay them."""
 
 from __future__ import annotations
 
@@ -26,12 +27,12 @@ class Readiness(BaseModel):
 
 
 @router.get("/healthz", response_model=Health, summary="The process is up")
-def healthz() -> Health:
+async def healthz() -> Health:
     return Health(status="ok")
 
 
 @router.get("/readyz", response_model=Readiness, summary="The index is open and matches the embedder")
-def readyz(request: Request) -> Readiness:
+async def readyz(request: Request) -> Readiness:
     state = request.app.state
     engine = state.runtime.current()  # 503 with the reason when there is no usable index
     stamp = embedder_stamp(state.settings)
@@ -45,6 +46,6 @@ def readyz(request: Request) -> Readiness:
 
 @router.get("/metrics", response_class=Response, summary="Prometheus metrics",
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:
     body, content_type = request.app.state.metrics.render()
     return Response(body, media_type=content_type)

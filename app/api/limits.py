@@ -1,5 +1,6 @@
-"""Limits: a per-key rate limit (token bucket, 429 with ``Retry-After``) and a request body
-size limit enforced before a route reads the body (413)."""
+"""Limits: a per-key rate limit (token bucket, 429 with ``Retry-After``), a limit on failed
+authentications per client address (429 with ``Retry-After``), and a request body size limit
+enforced before a route reads the body (413)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import math
 import threading
 import time
+from collections import deque
 from typing import Callable
 
 from starlette.exceptions import HTTPException
@@ -50,6 +52,45 @@ class RateLimiter:
             if len(self._buckets) > 10_000:  # forget keys idle long enough to be full again
                 full = now - self.capacity / self.rate
                 self._buckets = {k: v for k, v in self._buckets.items() if v[1] > full}
+
+
+class AuthFailures:
+    """At most ``limit`` unrecognised keys per client address in any ``window_s`` seconds; past
+    that, every request from the address is refused (429) until its oldest failure leaves the
+    window, whatever key it carries, so the limit cannot be probed with a correct guess. Other
+    addresses, and keys used from them, are unaffected; a success does not reset the count."""
+
+    MAX_CLIENTS = 10_000
+
+    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.window_s = window_s
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, client: str) -> None:
+        now = self.clock()
+        with self._lock:
+            failures = self._recent(client, now)
+            if failures is not None and len(failures) >= self.limit:
+                wait = max(1, math.ceil(failures[0] + self.window_s - now))
+                raise RateLimited(f"{self.limit} failed authentications from this address in {self.window_s:g} s; "
+                                  f"retry in {wait} s", retry_after=wait)
+
+    def failed(self, client: str) -> None:
+        now = self.clock()
+        with self._lock:
+            self._recent(client, now)
+            self._failures.setdefault(client, deque(maxlen=self.limit)).append(now)
+            if len(self._failures) > self.MAX_CLIENTS:  # forget addresses with nothing in the window
+                self._failures = {c: f for c, f in self._failures.items() if f and f[-1] > now - self.window_s}
+
+    def _recent(self, client: str, now: float) -> deque[float] | None:
+        failures = self._failures.get(client)
+        while failures and failures[0] <= now - self.window_s:
+            failures.popleft()
+        return failures
 
 
 class BodyLimit:

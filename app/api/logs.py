@@ -11,6 +11,7 @@ import os
 import secrets
 import sys
 import time
+import traceback
 from pathlib import Path
 
 log = logging.getLogger("criterion.api")
@@ -21,8 +22,11 @@ class JsonFormatter(logging.Formatter):
         entry = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
                  "level": record.levelname.lower(), "event": record.getMessage()}
         entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info).splitlines()[-1]
+        if record.exc_info and record.exc_info[1] is not None:
+            kind, exc, tb = record.exc_info
+            entry["error"] = {"type": f"{kind.__module__}.{kind.__qualname__}".removeprefix("builtins."),
+                              "message": str(exc),
+                              "traceback": "".join(traceback.format_exception(kind, exc, tb))}
         return json.dumps(entry, default=str)
 
 
@@ -35,7 +39,8 @@ def configure() -> None:
     log.setLevel(logging.INFO)
 
 
-def emit(event: str, level: int = logging.INFO, *, exc_info: bool = False, **fields) -> None:
+def emit(event: str, level: int = logging.INFO, *, exc_info: bool | BaseException = False, **fields) -> None:
+    """One log line; ``exc_info`` is an exception (or True inside ``except``) to log with its traceback."""
     log.log(level, event, exc_info=exc_info, extra={"fields": fields})
 
 

@@ -1,5 +1,6 @@
-"""Request and response bodies of the HTTP API. Requests carry their constraints, so bad input is
-a 422 in the one error shape with a readable message."""
+"""Request and response bodies of the HTTP API. Requests carry their structural constraints, so
+bad input is a 422 in the one error shape with a readable message; how much text they may carry
+is a setting, checked in one place for every endpoint (app/api/bounds.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas import Answer
-
-QUESTION_MAX = 4000
-PATIENT_MAX = 20000
 
 
 class ErrorDetail(BaseModel):
@@ -34,8 +32,10 @@ class Filters(BaseModel):
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=QUESTION_MAX, description="The question, in free text.")
-    patient: str | None = Field(None, max_length=PATIENT_MAX, description="Free-text patient context.")
+    question: str = Field(min_length=1, description="The question, in free text (at most api.max_question_chars, "
+                                                    "default 4,000 characters).")
+    patient: str | None = Field(None, description="Free-text patient context (at most api.max_patient_chars, "
+                                                  "default 20,000 characters).")
     filters: Filters | None = None
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve.")
 
@@ -44,9 +44,10 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     session_id: str | None = Field(None, min_length=1, max_length=64, description="Omit to start a conversation.")
-    message: str = Field(min_length=1, max_length=QUESTION_MAX,
-                         description="A question, or a follow-up such as 'what about for CIDP?'.")
-    patient: str | None = Field(None, max_length=PATIENT_MAX, description="Patient facts to add to the conversation.")
+    message: str = Field(min_length=1, description="A question, or a follow-up such as 'what about for CIDP?' "
+                                                   "(at most api.max_question_chars).")
+    patient: str | None = Field(None, description="Patient facts to add to the conversation (all of them together: "
+                                                  "at most api.max_patient_chars).")
 
 
 class ChatResponse(BaseModel):
@@ -137,7 +138,8 @@ class CompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens, … are accepted and ignored
 
     model: str = Field("criterion", max_length=100)
-    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+    messages: list[ChatMessage] = Field(min_length=1, description="At most api.max_messages (default 100); user "
+                                        "and Patient: text together at most api.max_conversation_chars.")
     stream: bool = False
 
 

@@ -8,7 +8,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from app.api.access import hash_key
 from app.settings import Settings
@@ -60,6 +60,43 @@ effective_date: 2026-01-01
 CPAP is covered for obstructive sleep apnea when the AHI is 15 or more events per hour.
 CPAP is not covered for snoring without obstructive sleep apnea.
 """
+
+
+class PacedEngine:
+    """A fake engine over the real one (the tiny corpus, fake embedder) whose pace the test sets:
+    ``pause(question)`` seconds pass where retrieval would, then it reports ``composing`` as the
+    real engine does and composes; a question holding ``BROKEN`` raises. It counts what it did."""
+
+    def __init__(self, engine, pause: Callable[[str], float]):
+        self.engine = engine
+        self.index = engine.index
+        self.pause = pause
+        self.started = self.composed = 0
+
+    def ask(self, question, patient=None, filters=None, k=None, progress=None):
+        self.started += 1
+        if "BROKEN" in question:
+            raise RuntimeError("the fake engine broke on purpose")
+        time.sleep(self.pause(question))
+        if progress is not None:
+            progress("composing", {"passages": 0, "retrieval_ms": 0.0})
+        answer = self.engine.ask(question, patient, filters, k)
+        self.composed += 1
+        return answer
+
+
+def paced(pause: Callable[[str], float], built: list | None = None):
+    """A ``build_engine`` for ``create_app`` that opens the real engine inside a ``PacedEngine``
+    (appended to ``built``, so the test can read its counts)."""
+    from app.engine import Engine
+
+    def build(settings: Settings, embeddings=None) -> PacedEngine:
+        engine = PacedEngine(Engine.from_settings(settings, embeddings=embeddings), pause)
+        if built is not None:
+            built.append(engine)
+        return engine
+
+    return build
 
 
 def bearer(role: str) -> dict:

@@ -112,4 +112,4 @@ def test_body_and_question_limits(settings):
         assert_error(streamed, 413, "request_too_large")
     with TestClient(create_app(settings)) as c:
         too_long = c.post("/v1/ask", json={"question": "a" * 4001}, headers=bearer("clinician"))
-        assert_error(too_long, 422, "invalid_request")
+        assert "api.max_question_chars" in assert_error(too_long, 422, "question_too_long")["message"]
