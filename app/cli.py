@@ -23,7 +23,9 @@ def _settings(index: Optional[Path]):
     try:
         return get_settings().with_index(index)
     except ValidationError as exc:  # a CRITERION_* variable of the wrong type or out of range
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(": ".join(part for part in (".".join(str(p) for p in e["loc"]),
+                                                         e["msg"].removeprefix("Value error, ")) if part)
+                             for e in exc.errors())
         _fail(f"invalid settings: {problems}")
 
 

@@ -59,9 +59,13 @@ class Engine:
         return cls(settings, index, embeddings, composer)
 
     def ask(self, question: str, patient: str | None = None, filters: dict | None = None, k: int | None = None,
-            progress: Callable[[str, dict], None] | None = None) -> Answer:
+            progress: Callable[[str, dict], None] | None = None,
+            checkpoint: Callable[[str], None] | None = None) -> Answer:
         """The cited determination. ``progress(event, data)`` is told when composing starts
-        (after retrieval), so a stream can report it as it happens."""
+        (after retrieval), so a stream can report it as it happens. ``checkpoint(stage)`` is called
+        after each stage (understood, retrieved, decided, composed); it may raise to stop the
+        answer there, which is how a request deadline frees its worker."""
+        step = checkpoint or (lambda stage: None)
         if not isinstance(question, str) or not question.strip():
             raise BadRequest("question must be a non-empty string", code="empty_question")
         limit = self.settings.api.max_question_chars  # one limit for the CLI, the API and the evals
@@ -72,14 +76,17 @@ class Engine:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         frame = understand(question, patient)
+        step("understood")
         hits = self.retriever.search(question, k or self.settings.retrieval.k, filters, prefer=frame.source_type,
                                      context=patient)
         t1 = time.perf_counter()
         timings["retrieval"] = (t1 - t0) * 1000
+        step("retrieved")
         if progress is not None:
             progress("composing", {"passages": len(hits), "retrieval_ms": round(timings["retrieval"], 2)})
         min_sim = None if self.settings.embedding.backend == "fake" else self.settings.retrieval.min_similarity
         decision = decide(frame, hits, self.index, has_patient=bool(patient and patient.strip()), min_similarity=min_sim)
+        step("decided")
         known = {h.chunk.chunk_id for h in hits}
         extra = decision.cited_chunks() + ([] if decision.verdict == "cannot_answer" else disagreements(frame, hits, self.index))
         for chunk in extra:
@@ -87,6 +94,7 @@ class Engine:
                 known.add(chunk.chunk_id)
                 hits.append(Hit(chunk, 0.0))
         answer = compose(question, frame, decision, hits)
+        step("composed")
         if self.composer is not None and decision.verdict != "cannot_answer":
             answer = self.composer.compose(question, patient, hits, fallback=answer)
         retrieved = {h.chunk.chunk_id: h.chunk for h in hits}

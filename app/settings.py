@@ -171,6 +171,13 @@ class Settings(BaseSettings):
     def index_path(self) -> Path:
         return self.index_dir if self.index_dir is not None else self.data_dir / "index"
 
+    @model_validator(mode="after")
+    def _deadline_outlasts_the_llm(self) -> "Settings":
+        if self.llm.composer == "llm" and self.api.request_timeout_s <= self.llm.timeout_s:
+            raise ValueError(f"api.request_timeout_s ({self.api.request_timeout_s:g}) must be above llm.timeout_s "
+                             f"({self.llm.timeout_s:g}), or a slow model's answer times out before its fallback")
+        return self
+
     def with_index(self, index_dir: Path | str | None) -> "Settings":
         """A copy pointing at another index directory (``--index``)."""
         if index_dir is None:

@@ -5,7 +5,7 @@ with the same embedder (the model is never reloaded).
 Answers run on a pool of ``api.answer_workers`` threads under a deadline of
 ``api.request_timeout_s`` (time waiting for a worker included). Past it the request gets a 503
 ``answer_timeout`` at once and its route thread is free; the engine, which cannot be interrupted
-from outside, is stopped at its next checkpoint (it reports ``composing`` once retrieval is done)
+from outside, is stopped at its next checkpoint (after understanding, retrieval, the decision and composing)
 and otherwise finishes in the background with its answer discarded."""
 
 from __future__ import annotations
@@ -69,13 +69,12 @@ class Runtime:
         engine = self.current()
         deadline = time.monotonic() + self.timeout_s
 
-        def checkpoint(event: str, data: dict) -> None:  # called by the engine between its stages
+        def checkpoint(stage: str) -> None:  # called by the engine after each of its stages
             if time.monotonic() > deadline:
                 raise self._timed_out()
-            if progress is not None:
-                progress(event, data)
 
-        future = self.answering.submit(engine.ask, question, patient, filters, k, progress=checkpoint)
+        future = self.answering.submit(engine.ask, question, patient, filters, k, progress=progress,
+                                       checkpoint=checkpoint)
         try:
             return future.result(timeout=self.timeout_s)
         except FutureTimeout:

@@ -258,3 +258,22 @@ def test_the_retriever_is_the_one_the_settings_describe(fake_settings):
     retriever = Retriever.from_settings(None, None, settings)
     assert (retriever.fetch_k, retriever.rrf_k, retriever.mode, retriever.max_per_document) == (17, 30, "hybrid", 2)
     assert Retriever.from_settings(None, None, settings, mode="bm25").mode == "bm25"
+
+
+def test_checkpoints_follow_the_stages_and_can_stop_an_answer(engine):
+    stages = []
+    engine.ask("Is CPAP medically necessary for obstructive sleep apnea?", "AHI 20", checkpoint=stages.append)
+    assert stages == ["understood", "retrieved", "decided", "composed"]
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_retrieval(stage):
+        stages.append(stage)
+        if stage == "retrieved":
+            raise Stop
+
+    stages.clear()
+    with pytest.raises(Stop):
+        engine.ask("Is CPAP medically necessary?", checkpoint=stop_after_retrieval)
+    assert stages == ["understood", "retrieved"]

@@ -64,8 +64,8 @@ CPAP is not covered for snoring without obstructive sleep apnea.
 
 class PacedEngine:
     """A fake engine over the real one (the tiny corpus, fake embedder) whose pace the test sets:
-    ``pause(question)`` seconds pass where retrieval would, then it reports ``composing`` as the
-    real engine does and composes; a question holding ``BROKEN`` raises. It counts what it did."""
+    ``pause(question)`` seconds pass where retrieval would, then it passes the ``retrieved``
+    checkpoint and reports ``composing`` as the real engine does, and composes; a question holding ``BROKEN`` raises. It counts what it did."""
 
     def __init__(self, engine, pause: Callable[[str], float]):
         self.engine = engine
@@ -73,14 +73,16 @@ class PacedEngine:
         self.pause = pause
         self.started = self.composed = 0
 
-    def ask(self, question, patient=None, filters=None, k=None, progress=None):
+    def ask(self, question, patient=None, filters=None, k=None, progress=None, checkpoint=None):
         self.started += 1
         if "BROKEN" in question:
             raise RuntimeError("the fake engine broke on purpose")
         time.sleep(self.pause(question))
+        if checkpoint is not None:
+            checkpoint("retrieved")
         if progress is not None:
             progress("composing", {"passages": 0, "retrieval_ms": 0.0})
-        answer = self.engine.ask(question, patient, filters, k)
+        answer = self.engine.ask(question, patient, filters, k, checkpoint=checkpoint)
         self.composed += 1
         return answer
 
