@@ -10,6 +10,7 @@ conversation limits (app/api/bounds.py) before any of them is replayed."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from dataclasses import replace
@@ -22,7 +23,7 @@ from app.api.access import Principal, caller
 from app.api.bounds import Bounds
 from app.api.conversation import Conversation, follow
 from app.api.models import (Completion, CompletionChoice, CompletionMessage, CompletionRequest, ModelCard, ModelList,
-                            Usage)
+                            Usage, SOMETHING)
 from app.errors import AppError, NotFound
 from app.rendering import to_markdown
 
@@ -32,6 +33,10 @@ CREATED = 1767225600  # 2026-01-01, a fixed "created" for the model card
 PATIENT_PREFIX = "patient:"
 CHUNK_EVENT = {"type": "object", "required": ["data"], "properties": {
     "data": {"type": "string", "description": "A chat.completion.chunk as JSON; the last event is `[DONE]`."}}}
+
+
+_EDGES = re.compile(r"^[\s\x00-\x1f\x7f]+|[\s\x00-\x1f\x7f]+$")  # spaces and control characters
+_SOMETHING = re.compile(SOMETHING)
 
 
 class NoQuestion(AppError):
@@ -72,10 +77,10 @@ def conversation_of(body: CompletionRequest, bounds: Bounds) -> Conversation:
     for message in body.messages:
         if message.role not in ("user", "system", "developer"):
             continue
-        text = message.text().strip()
+        text = _EDGES.sub("", message.text())
         if text[:len(PATIENT_PREFIX)].lower() == PATIENT_PREFIX:
             read.append(("patient", text[len(PATIENT_PREFIX):].strip()))
-        elif text and message.role == "user":
+        elif message.role == "user" and _SOMETHING.search(text):
             read.append(("question", text))
     bounds.conversation_read([t for kind, t in read if kind == "question"], [t for kind, t in read if kind == "patient"])
     conversation = Conversation()

@@ -29,10 +29,15 @@ class Filters(BaseModel):
     status: str | list[str] | None = Field(None, description="'current' or 'superseded'.")
 
 
+# At least one character that is neither whitespace nor a control character: a question of
+# nothing but spaces or control characters is refused as invalid input, as the schema says.
+SOMETHING = r"[^\s\x00-\x1f\x7f]"
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, description="The question, in free text (at most api.max_question_chars, "
+    question: str = Field(min_length=1, pattern=SOMETHING, description="The question, in free text (at most api.max_question_chars, "
                                                     "default 4,000 characters).")
     patient: str | None = Field(None, description="Free-text patient context (at most api.max_patient_chars, "
                                                   "default 20,000 characters).")
@@ -44,7 +49,7 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     session_id: str | None = Field(None, min_length=1, max_length=64, description="Omit to start a conversation.")
-    message: str = Field(min_length=1, description="A question, or a follow-up such as 'what about for CIDP?' "
+    message: str = Field(min_length=1, pattern=SOMETHING, description="A question, or a follow-up such as 'what about for CIDP?' "
                                                    "(at most api.max_question_chars).")
     patient: str | None = Field(None, description="Patient facts to add to the conversation (all of them together: "
                                                   "at most api.max_patient_chars).")
@@ -138,9 +143,13 @@ class CompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens, … are accepted and ignored
 
     model: str = Field("criterion", max_length=100)
-    messages: list[ChatMessage] = Field(min_length=1, description="At most api.max_messages (default 100); user "
-                                        "and Patient: text together at most api.max_conversation_chars.")
-    stream: bool = False
+    messages: list[ChatMessage] = Field(
+        min_length=1, description="At most api.max_messages (default 100); user and Patient: text together at most "
+        "api.max_conversation_chars. At least one user message must ask something (a 422 'no_question' otherwise).",
+        json_schema_extra={"contains": {"type": "object", "required": ["role", "content"], "properties": {
+            "role": {"const": "user"}, "content": {"type": "string", "pattern": r"^[\s\x00-\x1f\x7f]*"
+                                                   r"(?![Pp][Aa][Tt][Ii][Ee][Nn][Tt]:)" + SOMETHING}}}})
+    stream: bool = Field(False, strict=True)
 
 
 class CompletionMessage(BaseModel):

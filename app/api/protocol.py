@@ -53,11 +53,17 @@ class Protocol:
         return await self.app(scope, receive, conform)
 
     def allowed(self, scope) -> list[str]:
-        """The methods some route accepts at this path, in a stable order (empty: no such path)."""
+        """The methods some route accepts at this path, in a stable order (empty: no such path).
+        A path that a route names literally ('/v1/chat/completions') is that route's alone: a
+        templated route it also fits ('/v1/chat/{session_id}') does not add its methods."""
+        routes = list(_flat(self.router.routes))
+        literal = [r for r in routes if getattr(r, "path", None) == scope["path"] and "{" not in r.path]
+        if literal:
+            routes = literal
         methods: set[str] = set()
         for method in PROBED:
             probe = {**scope, "method": method}
-            for route in self.router.routes:
+            for route in routes:
                 match, _ = route.matches(probe)
                 if match == Match.FULL:
                     methods.add("GET" if isinstance(route, Mount) else method)  # mounts here serve static files
@@ -65,6 +71,16 @@ class Protocol:
         if "GET" in methods:
             methods.add("HEAD")
         return sorted(methods | {"OPTIONS"}) if methods else []
+
+
+def _flat(routes):
+    """The routes themselves: FastAPI wraps an included router's routes (no prefixes are used here)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _flat(inner.routes)
+        else:
+            yield route
 
 
 async def _no_content(send, allowed: list[str]) -> None:
