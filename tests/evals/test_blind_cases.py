@@ -10,25 +10,10 @@ from pathlib import Path
 import pytest
 
 from evals.cases import load_cases
-from test_real_corpus_cases import SUFFIXES, _document_words, _words
+from test_real_corpus_cases import problems_in
 
 ROOT = Path(__file__).resolve().parents[2]
 BLIND = ROOT / "evals" / "blind"
-
-
-def problems_in(folder: Path, corpus: Path) -> list[str]:
-    problems = []
-    for case in load_cases(folder):
-        paths = []
-        for source in case.expected_sources:
-            found = [corpus / f"{source}{s}" for s in SUFFIXES if (corpus / f"{source}{s}").is_file()]
-            if not found:
-                problems.append(f"{case.id}: {source} is not in {corpus}")
-            paths += found
-        for item in case.must_mention if paths else ():
-            if not any(_words(o) in _document_words(p) for p in paths for o in item.split("|")):
-                problems.append(f"{case.id}: must_mention {item!r} is in none of {case.expected_sources}")
-    return problems
 
 
 def test_blind_ids_are_unique_and_every_set_is_big_enough():
@@ -41,8 +26,8 @@ def test_blind_ids_are_unique_and_every_set_is_big_enough():
 
 @pytest.mark.parametrize("folder", ["starter", "long"])
 def test_starter_blind_cases_name_real_documents_and_quotable_words(folder):
-    assert not (found := problems_in(BLIND / folder, ROOT / "corpus")), "\n".join(found)
+    assert not (found := problems_in(load_cases(BLIND / folder), ROOT / "corpus")), "\n".join(found)
 
 
 def test_real_blind_cases_name_real_documents_and_quotable_words(real_corpus):
-    assert not (found := problems_in(BLIND / "real", real_corpus)), "\n".join(found)
+    assert not (found := problems_in(load_cases(BLIND / "real"), real_corpus)), "\n".join(found)
