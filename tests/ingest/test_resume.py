@@ -60,7 +60,8 @@ def vectors(settings: Settings) -> int:
 
 def kill_midway(corpus: Path, settings: Settings) -> tuple[int, int]:
     """Run `criterion ingest` and kill -9 it once it has embedded some chunks but not all."""
-    env = {**os.environ, "CRITERION_EMBEDDING__BACKEND": "fake", "CRITERION_DATA_DIR": str(settings.data_dir)}
+    env = {**os.environ, "CRITERION_EMBEDDING__BACKEND": "fake", "CRITERION_DATA_DIR": str(settings.data_dir),
+           "CRITERION_CHROMA__EF_SEARCH": str(settings.chroma.ef_search)}
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(corpus)], cwd=ROOT, env=env,
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     deadline, done, total = time.time() + 120, 0, 0
@@ -75,8 +76,14 @@ def kill_midway(corpus: Path, settings: Settings) -> tuple[int, int]:
     return done, total
 
 
+# Dense search exhaustive over the ~4,000 vectors: two HNSW graphs built in a different order
+# (resumed vs clean) may otherwise return different approximate neighbours for one query.
+EXACT = {"ef_search": 5000}
+
+
 @pytest.mark.slow
-def test_a_killed_ingest_resumes_and_ends_as_a_clean_ingest(tmp_path, fake_settings):
+def test_a_killed_ingest_resumes_and_ends_as_a_clean_ingest(tmp_path):
+    fake_settings = Settings(data_dir=tmp_path / "data", embedding={"backend": "fake"}, chroma=EXACT)
     corpus = make_corpus(tmp_path / "corpus", ["ivig", "cpap"])
     sync([corpus], fake_settings)
     committed_before, nearest_before = vectors(fake_settings), nearest(fake_settings)
@@ -96,7 +103,7 @@ def test_a_killed_ingest_resumes_and_ends_as_a_clean_ingest(tmp_path, fake_setti
     assert 0 < rerun.chunks_embedded < total
     print(json.dumps({"killed_at": f"{done}/{total}", "rerun": rerun.as_dict()}))
 
-    clean = Settings(data_dir=tmp_path / "clean", embedding={"backend": "fake"})
+    clean = Settings(data_dir=tmp_path / "clean", embedding={"backend": "fake"}, chroma=EXACT)
     sync([corpus], clean)
     assert opened(fake_settings).order == opened(clean).order  # the same chunks, in the same order
     assert vectors(fake_settings) == vectors(clean) == len(opened(clean).chunks)
