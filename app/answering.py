@@ -39,7 +39,7 @@ class Citer:
             self.citations.append(Citation(
                 id=len(self.citations) + 1, document_id=c.document_id, chunk_id=c.chunk_id, title=c.title,
                 section=c.section, page=c.page_start, quote=s.text, source=c.source,
-                effective_date=c.effective_date, doc_type=c.doc_type,
+                issuer=c.issuer, effective_date=c.effective_date, doc_type=c.doc_type,
             ))
         return self._ids[key]
 

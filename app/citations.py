@@ -23,6 +23,7 @@ def verify(answer: Answer, retrieved: dict[str, Chunk]) -> Answer:
             valid[c.id] = False
         else:
             valid[c.id] = True
+            c.issuer = chunk.issuer  # whichever composer cited it, the passage says whose it is
 
     def keep(statements: list[Statement]) -> list[Statement]:
         out = []

@@ -43,6 +43,7 @@ def ingest(
 ) -> None:
     """Sync documents into the index: add new, re-index changed, remove vanished, skip unchanged."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from app.errors import AppError
@@ -74,16 +75,20 @@ def ingest(
     summary = report.as_dict()
     if as_json:
         print(json.dumps({**summary, "failures": [{"path": p, "reason": r} for p, r in report.failed],
-                          "skips": [{"path": p, "reason": r} for p, r in report.skipped]}, indent=2))
+                          "skips": [{"path": p, "reason": r} for p, r in report.skipped],
+                          "warnings": [{"path": p, "reason": r} for p, r in report.warnings]}, indent=2))
     else:
         for path, reason in report.skipped:
             console.print(f"[yellow]skipped[/] {path}: {reason}")
+        for path, reason in report.warnings:
+            console.print(f"[yellow]warning[/] {escape(path)}: {escape(reason)}", highlight=False)
         for path, reason in report.failed:
             console.print(f"[red]failed[/] {path}: {reason}")
         rate = report.chunks_embedded / report.seconds if report.seconds else 0.0
         console.print(
             f"added {summary['added']} · updated {summary['updated']} · unchanged {summary['unchanged']} · "
-            f"removed {summary['removed']} · failed {summary['failed']} · skipped {summary['skipped']} | "
+            f"removed {summary['removed']} · failed {summary['failed']} · skipped {summary['skipped']} · "
+            f"warnings {summary['warned']} | "
             f"chunks {summary['chunks_total']} ({summary['chunks_embedded']} embedded, {rate:.1f}/s) | "
             f"{summary['seconds']:.1f}s → {settings.index_path}"
         )

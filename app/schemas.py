@@ -21,6 +21,7 @@ class Citation(BaseModel):
     page: int | None = None
     quote: str = Field(description="An exact span of the cited chunk's text.")
     source: str = Field("", description="What the document summarises or derives from.")
+    issuer: str = Field("", description="Who issued the document (payer, agency, society); empty when not recorded.")
     effective_date: str = ""
     doc_type: str = ""
 

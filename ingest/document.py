@@ -25,6 +25,8 @@ class LoadedDocument:
     metadata: dict = field(default_factory=dict)
     blocks: list[Block] = field(default_factory=list)
     pages: int = 0
+    sources: dict[str, str] = field(default_factory=dict)  # metadata field → where the loader found it
+    opening: list[str] = field(default_factory=list)  # a PDF's first-page lines, read for metadata
 
 
 def decode_text(data: bytes, path: Path) -> str:

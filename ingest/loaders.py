@@ -32,6 +32,9 @@ _HTML_BLOCKS = {
     "p", "div", "li", "ul", "ol", "table", "tr", "td", "th", "dl", "dt", "dd", "pre", "blockquote",
     "section", "article", "main", "header", "footer", "aside", "caption", "figcaption", "form", "body",
 }
+# <meta name=…> → metadata field (``author`` names the issuer)
+_HTML_META = {name: name for name in ("issuer", "doc_type", "effective_date", "status", "source", "policy_number",
+                                      "revision", "revision_date", "issue_date", "last_reviewed")} | {"author": "issuer"}
 _HTML_DROP = ["script", "style", "noscript", "template", "svg", "nav", "iframe", "object", "head"]
 
 
@@ -42,15 +45,17 @@ def load_html(path: Path, data: bytes) -> LoadedDocument:
     soup = BeautifulSoup(text, "lxml")
     title_tag = soup.find("title")
     meta: dict = {}
+    sources: dict[str, str] = {}
     if title_tag and title_tag.get_text(strip=True):
-        meta["title"] = title_tag.get_text(" ", strip=True)
+        meta["title"], sources["title"] = title_tag.get_text(" ", strip=True), "html-title"
     for m in soup.find_all("meta"):
         name, content = (m.get("name") or "").lower(), m.get("content")
-        if name in ("issuer", "doc_type", "effective_date", "status", "source", "author") and content:
-            meta["issuer" if name == "author" else name] = content
+        if name in _HTML_META and content:
+            meta[_HTML_META[name]] = content
+            sources[_HTML_META[name]] = "html-meta"
     for tag in soup(_HTML_DROP):
         tag.decompose()
-    doc = LoadedDocument(path, "", metadata=meta)
+    doc = LoadedDocument(path, "", metadata=meta, sources=sources)
     headings: list[tuple[int, str]] = []
     buf: list[str] = []
 
@@ -80,7 +85,8 @@ def load_html(path: Path, data: bytes) -> LoadedDocument:
                         doc.blocks.append(Block(title, tuple(h for _, h in headings)))
                     elif title:
                         headings.append((level, title))
-                        doc.metadata.setdefault("title", headings[-1][1]) if level == 1 else None
+                        if level == 1 and "title" not in doc.metadata:
+                            doc.metadata["title"], doc.sources["title"] = title, "first-heading"
                 elif name == "br":
                     buf.append("\n\n")
                 elif name in _HTML_BLOCKS:
@@ -129,15 +135,28 @@ def load_pdf(path: Path, data: bytes) -> LoadedDocument:
         raise UnreadableDocument(
             f"{path.name}: no extractable text in {len(raw_pages)} page(s) (scanned or image-only PDF; run OCR first)"
         )
-    meta: dict = {}
-    if info is not None and info.title and str(info.title).strip():
-        meta["title"] = str(info.title).strip()
-    doc = LoadedDocument(path, "", metadata=meta, pages=len(raw_pages))
+    doc = LoadedDocument(path, "", pages=len(raw_pages), opening=raw_pages[0].split("\n"))
+    title = pdf_title(info)
+    if title:
+        doc.metadata["title"], doc.sources["title"] = title, "pdf-metadata"
     pages = structure.strip_running_lines([p.split("\n") for p in raw_pages])
     structure.text_lines_to_blocks(pages, doc.blocks, Block)
     if "title" not in doc.metadata:
-        doc.metadata["title"] = structure.guess_title(pages) or path.stem
+        guessed = structure.guess_title(pages)
+        if guessed:  # else the file name, by ingest/metadata.py, which reports it
+            doc.metadata["title"], doc.sources["title"] = guessed, "first-page"
     return doc
+
+
+# Titles a PDF's metadata holds that name the program or file that made it, not the document.
+_NOT_A_TITLE = re.compile(r"^(?:untitled|document\d*|microsoft (?:word|powerpoint|excel) - .*|.*\.(?:docx?|pdf|rtf|odt))$", re.I)
+
+
+def pdf_title(info) -> str | None:
+    """The title in a PDF's document information, unless it is a placeholder ("Untitled",
+    "Microsoft Word - policy.docx")."""
+    title = str(info.title).strip() if info is not None and info.title else ""
+    return title if title and not _NOT_A_TITLE.match(title) else None
 
 
 # ---------------------------------------------------------------- plain text
@@ -148,7 +167,8 @@ def load_text(path: Path, data: bytes) -> LoadedDocument:
     doc = LoadedDocument(path, "")
     structure.text_lines_to_blocks([text.split("\n")], doc.blocks, Block, paged=False)
     first = next((line.strip() for line in text.split("\n") if line.strip()), "")
-    doc.metadata["title"] = first[:120] if 0 < len(first) <= 120 else path.stem
+    if 0 < len(first) <= 120:  # else the file name, by ingest/metadata.py
+        doc.metadata["title"], doc.sources["title"] = first, "first-line"
     return doc
 
 

@@ -69,7 +69,7 @@ def _is_sentence(heading: str) -> bool:
 def load_markdown(path: Path, data: bytes) -> LoadedDocument:
     text = decode_text(data, path)
     meta, body = parse_front_matter(text, path.name)
-    doc = LoadedDocument(path, "", metadata=dict(meta))
+    doc = LoadedDocument(path, "", metadata=dict(meta), sources={str(key): "front-matter" for key in meta})
     headings: list[tuple[int, str]] = []
     para: list[str] = []
     in_fence = False
@@ -104,6 +104,7 @@ def load_markdown(path: Path, data: bytes) -> LoadedDocument:
                 headings.append((level, title))
                 if "title" not in doc.metadata and level == 1:
                     doc.metadata["title"] = title
+                    doc.sources["title"] = "first-heading"
             continue
         if not line.strip():
             flush()

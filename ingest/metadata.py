@@ -9,7 +9,9 @@ import re
 from pathlib import Path
 
 from app.errors import DocumentError
+from ingest.dates import parse_date
 from ingest.document import LoadedDocument
+from ingest.extraction import extract, opening_lines
 
 DOC_TYPES = {"guideline", "policy"}
 STATUSES = {"current", "superseded"}
@@ -17,7 +19,8 @@ STATUSES = {"current", "superseded"}
 # Characters a field may hold. The longest in the bundled and the real corpus: title 215,
 # issuer 74, source 1,146, a topic 57 (15 of them), a code 8 (55 of them).
 TEXT_BOUNDS = {"title": 500, "issuer": 300, "source": 4000, "doc_type": 40, "status": 40,
-               "effective_date": 40, "last_reviewed": 40}
+               "effective_date": 40, "last_reviewed": 40, "issue_date": 40, "revision_date": 40,
+               "revision": 100, "policy_number": 200}
 LIST_BOUNDS = {"topics": (100, 200), "codes": (2000, 40)}  # (items, characters an item)
 
 
@@ -98,19 +101,86 @@ def _as_list(key: str, value) -> list[str]:
     return [str(t) for t in value or []] if isinstance(value, list) else []
 
 
-def normalise(doc: LoadedDocument, document_id: str) -> dict:
+# Where a field's value may come from, strongest first: what the document declares (front matter,
+# HTML <meta>), then the folder's sidecar manifest, then what is read off the document (its PDF
+# metadata, <title> or first heading, first page, first line), then its file name, then a default.
+SOURCES = ("front-matter", "html-meta", "manifest", "pdf-metadata", "html-title", "first-heading", "first-page",
+           "first-line", "filename", "inferred", "default")
+TRACKED = ("title", "issuer", "doc_type", "effective_date", "issue_date", "revision", "revision_date",
+           "last_reviewed", "policy_number", "status", "source")
+DATE_FIELDS = ("effective_date", "issue_date", "revision_date", "last_reviewed")
+
+
+def normalise(doc: LoadedDocument, document_id: str, row: dict | None = None) -> dict:
+    """The metadata the index stores for ``doc`` (see :func:`resolve`)."""
+    return resolve(doc, document_id, row)[0]
+
+
+def resolve(doc: LoadedDocument, document_id: str, row: dict | None = None) -> tuple[dict, list[str]]:
+    """The document's metadata with ``metadata_sources`` (field → where its value came from, or
+    ``none``), and warnings for what could not be used: each field is taken from the strongest of
+    the document's own metadata, its sidecar-manifest ``row``, and its first page."""
+    picked: dict[str, tuple[object, str]] = {}
+    warnings: list[str] = []
+
+    def offer(key: str, value, source: str) -> None:
+        if key in DATE_FIELDS and _as_text(value):
+            date = parse_date(value)
+            if date is None:
+                warnings.append(f"{source}: {key} {_as_text(value)[:60]!r} is not a date; not taken")
+                return
+            value = date
+        if not _as_text(value):
+            return
+        if key not in picked or SOURCES.index(source) < SOURCES.index(picked[key][1]):
+            picked[key] = (value, source)
+
+    for key in TRACKED:
+        offer(key, doc.metadata.get(key), doc.sources.get(key, "front-matter"))
+    for key, value in (row or {}).items():
+        if key in TRACKED:
+            offer(key, value, "manifest")
+    found, doubts = extract(opening_lines(doc.opening, [b.text for b in doc.blocks]))
+    for key, value in found.items():
+        offer(key, value, "first-page")
+    warnings += [doubt for key, doubt in doubts.items() if key not in picked]
+    if "title" not in picked:
+        picked["title"] = (Path(document_id).name, "filename")
+        warnings.append(f"no title in the document ({_title_places(doc)}); the file name is used")
+    if "doc_type" not in picked:
+        inferred = infer_doc_type(doc)
+        picked["doc_type"] = (inferred, "inferred" if inferred != "document" else "default")
+    picked.setdefault("status", ("current", "default"))
+
+    value = lambda key: _as_text(picked[key][0]) if key in picked else ""
+    doc_type, status = value("doc_type").lower(), value("status").lower()
     m = doc.metadata
-    doc_type = _as_text(m.get("doc_type")).lower() or infer_doc_type(doc)
-    status = _as_text(m.get("status")).lower() or "current"
-    return {
+    meta = {
         "document_id": document_id,
-        "title": _as_text(m.get("title")) or Path(document_id).name,
-        "issuer": _as_text(m.get("issuer")),
+        "title": value("title"),
+        "issuer": value("issuer"),
         "doc_type": doc_type if doc_type in DOC_TYPES else (doc_type or "document"),
-        "effective_date": _as_text(m.get("effective_date")),
-        "last_reviewed": _as_text(m.get("last_reviewed")),
+        "effective_date": value("effective_date"),
+        "last_reviewed": value("last_reviewed"),
         "status": status if status in STATUSES else "current",
-        "source": _as_text(m.get("source")),
+        "source": value("source"),
         "topics": _as_list("topics", m.get("topics")),
         "codes": flatten_codes(m.get("codes")),
+        "issue_date": value("issue_date"),
+        "revision": value("revision"),
+        "revision_date": value("revision_date"),
+        "policy_number": value("policy_number"),
     }
+    meta["metadata_sources"] = {key: picked[key][1] if key in picked else "none" for key in TRACKED}
+    return meta, warnings
+
+
+def _title_places(doc: LoadedDocument) -> str:
+    suffix = doc.path.suffix.lower()
+    if suffix == ".pdf":
+        return "none in its PDF metadata, none on its first page"
+    if suffix in (".html", ".htm"):
+        return "no <title>, no <h1>"
+    if suffix in (".md", ".markdown"):
+        return "no title in front matter, no # heading"
+    return "no first line short enough to be one"

@@ -19,10 +19,12 @@ from app.settings import Settings
 from ingest.chunking import chunk_document
 from ingest.indexing import IndexLock, IndexWriter
 from ingest.loaders import load_document
-from ingest.metadata import normalise
+from ingest.manifest import SIDECAR_NAMES, Sidecars
+from ingest.metadata import TEXT_BOUNDS, resolve
 
 log = logging.getLogger("criterion.ingest")
 CHUNKER_VERSION = "2"  # 2: statements set as Markdown headings are text
+METADATA_VERSION = "1"  # 1: sidecar manifests, first-page extraction, metadata_sources
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -35,6 +37,7 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): ingested, metadata incomplete
     chunks_embedded: int = 0
     chunks_resumed: int = 0  # embedded by a killed run of the same sync, kept rather than embedded again
     chunks_total: int = 0
@@ -51,11 +54,22 @@ class SyncReport:
         return {
             "added": len(self.added), "updated": len(self.updated), "unchanged": len(self.unchanged),
             "removed": len(self.removed), "failed": len(self.failed), "skipped": len(self.skipped),
+            "warned": len(self.warnings),
             "chunks_embedded": self.chunks_embedded, "chunks_resumed": self.chunks_resumed,
             "chunks_total": self.chunks_total,
             "pages_read": self.pages_read, "seconds": round(self.seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
         }
+
+
+# What a stored vector stands for: the text it embedded (with its title and section) and the
+# metadata the store filters on. A chunk whose id is unchanged but whose issuer or date is new (a
+# manifest row added) is embedded again; its position or file hash alone do not matter.
+VECTOR_FIELDS = ("text", "title", "section", "issuer", "doc_type", "status", "effective_date")
+
+
+def same_vector(old: Chunk | None, new: Chunk) -> bool:
+    return old is not None and all(getattr(old, f) == getattr(new, f) for f in VECTOR_FIELDS)
 
 
 @dataclass
@@ -86,6 +100,8 @@ def discover(paths: list[Path], extensions: list[str], report: SyncReport,
             rel = file.relative_to(root)
             if any(part.startswith(".") for part in rel.parts):
                 continue
+            if file.name.lower() in SIDECAR_NAMES:
+                continue  # the folder's manifest: read for the files beside it (ingest/manifest.py)
             if any(fnmatch(file.name, pattern) for pattern in exclude):
                 report.skipped.append((str(file), "excluded by ingest.exclude"))
                 continue
@@ -121,6 +137,7 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
         count = make_token_counter(settings)
         fresh: dict[str, list[Chunk]] = {}
         seen_ids: set[str] = set()
+        sidecars = Sidecars(TEXT_BOUNDS)
 
         for i, src in enumerate(files, start=1):
             progress("read", i, len(files))
@@ -134,17 +151,20 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
                 report.failed.append((str(src.path), f"document id {doc_id!r} is already indexed from "
                                       f"{previous['root']}; re-ingest that folder, or use --rebuild"))
                 continue
+            row = sidecars.row_for(src.path)
+            metadata_config = f"{METADATA_VERSION}/{row.digest if row else '-'}"  # an edited row re-reads the file
             try:
                 size = src.path.stat().st_size
                 if size > max_bytes:
                     raise FileTooLarge(f"{src.path.name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit")
                 data = src.path.read_bytes()
                 sha = hashlib.sha256(data).hexdigest()
-                if previous and previous["sha256"] == sha and previous.get("chunk_config") == chunk_config:
+                if (previous and previous["sha256"] == sha and previous.get("chunk_config") == chunk_config
+                        and previous.get("metadata_config") == metadata_config):
                     report.unchanged.append(doc_id)
                     continue
                 doc = load_document(src.path, max_bytes=max_bytes, data=data)
-                meta = normalise(doc, doc_id)
+                meta, doubts = resolve(doc, doc_id, row.fields if row else None)
                 chunks = chunk_document(doc, document_id=doc_id, meta=meta, max_tokens=max_tokens,
                                         overlap_tokens=settings.chunking.overlap_tokens, count=count)
             except DocumentError as exc:
@@ -156,12 +176,15 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
                 continue
             fresh[doc_id] = chunks
             report.pages_read += doc.pages
+            report.warnings.extend((str(src.path), doubt) for doubt in doubts)
             (report.updated if previous else report.added).append(doc_id)
             documents[doc_id] = {
-                **meta, "root": str(src.root), "path": src.path.relative_to(src.root).as_posix(),
-                "sha256": sha, "pages": doc.pages, "chunk_config": chunk_config,
+                **meta, "metadata_warnings": doubts, "manifest_row": row.label if row else "",
+                "root": str(src.root), "path": src.path.relative_to(src.root).as_posix(),
+                "sha256": sha, "pages": doc.pages, "chunk_config": chunk_config, "metadata_config": metadata_config,
                 "chunk_ids": [c.chunk_id for c in chunks],
             }
+        report.warnings[:0] = sidecars.warnings  # the manifests' own problems first
 
         # Documents of a synced folder whose files are gone are removed; a file that is still
         # there but now fails to load keeps its last good version (it is in seen_ids).
@@ -170,8 +193,9 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
                 del documents[doc_id]
                 report.removed.append(doc_id)
 
-        stored = writer.stored_ids()
-        new_chunks = [c for chunks in fresh.values() for c in chunks if c.chunk_id not in stored]
+        previous_chunks = writer.previous_chunks
+        new_chunks = [c for chunks in fresh.values() for c in chunks
+                      if not same_vector(previous_chunks.get(c.chunk_id), c)]
         to_embed = writer.resume(new_chunks)  # a killed run's vectors of the same chunks are kept
         report.chunks_resumed = len(new_chunks) - len(to_embed)
         t0 = time.perf_counter()

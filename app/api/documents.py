@@ -5,9 +5,11 @@ synced incrementally; then the service swaps in an engine over the new index gen
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from pydantic import Field
 
 from app.api.access import Principal, caller, maintainer
 from app.api.models import DeleteResult, DocumentDetail, DocumentList, DocumentSummary, Section, UploadResult
@@ -23,17 +25,46 @@ class Conflict(AppError):
     status, code = 409, "conflict"
 
 
+class DocumentRecord(DocumentDetail):
+    """One document as ``GET /v1/documents/{id}`` shows it: its sections, and each metadata field
+    with where its value came from."""
+
+    issue_date: str = ""
+    revision: str = ""
+    revision_date: str = ""
+    policy_number: str = ""
+    metadata_sources: dict[str, str] = Field(
+        default_factory=dict, description="Field → front-matter, html-meta, manifest, pdf-metadata, html-title, "
+        "first-heading, first-page, first-line, filename, inferred, default, or none (not found).")
+    metadata_warnings: list[str] = Field(default_factory=list, description="What ingest could not use, and why.")
+
+
 @router.get("/v1/documents", response_model=DocumentList, summary="The documents the index holds")
-def list_documents(request: Request, who: Principal = Depends(caller)) -> DocumentList:
+def list_documents(request: Request, who: Principal = Depends(caller),
+                   issuer: str | None = Query(None, max_length=300, description=(
+                       "Only this issuer's documents (case-insensitive; a document issued jointly matches each "
+                       "of its issuers, as in 'American College of Physicians; American College of Radiology')."))
+                   ) -> DocumentList:
     state = request.app.state
     documents = state.runtime.current().index.documents
-    items = [_summary(doc_id, entry, state.uploads.root) for doc_id, entry in sorted(documents.items())]
+    items = [_summary(doc_id, entry, state.uploads.root) for doc_id, entry in sorted(documents.items())
+             if issuer is None or issued_by(entry.get("issuer", ""), issuer)]
     return DocumentList(count=len(items), documents=items)
 
 
-@router.get("/v1/documents/{document_id:path}", response_model=DocumentDetail, summary="One document and its sections")
-def get_document(document_id: str, request: Request, who: Principal = Depends(caller)) -> DocumentDetail:
+@router.get("/v1/documents/{document_id:path}", response_model=DocumentRecord, summary="One document and its sections")
+def get_document(document_id: str, request: Request, who: Principal = Depends(caller)) -> DocumentRecord:
     return _detail(request, document_id)
+
+
+_JOINT = re.compile(r"\s*;\s*|\s+/\s+")  # "A; B" and "A / B" name two issuers
+
+
+def issued_by(recorded: str, wanted: str) -> bool:
+    """Whether ``wanted`` names the issuer recorded, or one of the issuers of a joint document."""
+    wanted = " ".join(wanted.split()).casefold()
+    names = [recorded, *_JOINT.split(recorded)]
+    return bool(wanted) and any(" ".join(name.split()).casefold() == wanted for name in names)
 
 
 @router.post("/v1/documents", status_code=201, response_model=UploadResult,
@@ -101,7 +132,7 @@ def _summary(doc_id: str, entry: dict, uploads_root: str) -> DocumentSummary:
                            uploaded=entry.get("root") == uploads_root)
 
 
-def _detail(request: Request, document_id: str) -> DocumentDetail:
+def _detail(request: Request, document_id: str) -> DocumentRecord:
     state = request.app.state
     index = state.runtime.current().index
     entry = index.documents.get(document_id)
@@ -116,6 +147,11 @@ def _detail(request: Request, document_id: str) -> DocumentDetail:
             pages = range(chunk.page_start, (chunk.page_end or chunk.page_start) + 1)
             section.pages = sorted(set(section.pages) | set(pages))
     summary = _summary(document_id, entry, state.uploads.root)
-    return DocumentDetail(**summary.model_dump(), source=entry.get("source", ""),
+    return DocumentRecord(**summary.model_dump(), source=entry.get("source", ""),
                           last_reviewed=entry.get("last_reviewed", ""), pages=entry.get("pages", 0),
-                          sha256=entry.get("sha256", ""), sections=list(sections.values()))
+                          sha256=entry.get("sha256", ""), sections=list(sections.values()),
+                          issue_date=entry.get("issue_date", ""), revision=entry.get("revision", ""),
+                          revision_date=entry.get("revision_date", ""),
+                          policy_number=entry.get("policy_number", ""),
+                          metadata_sources=entry.get("metadata_sources", {}),
+                          metadata_warnings=entry.get("metadata_warnings", []))

@@ -178,10 +178,13 @@ function render(answer) {
   parts.push(el("h3", {}, "References"));
   if (answer.citations && answer.citations.length) {
     parts.push(el("ol", { class: "references" }, answer.citations.map((c) => {
-      const where = [c.section, c.page ? `p. ${c.page}` : "", c.effective_date].filter(Boolean).join(", ");
+      const where = [c.section, c.page ? `p. ${c.page}` : ""].filter(Boolean).join(", ");
       return el("li", { id: `ref-${c.id}`, tabindex: "-1", "data-document": c.document_id },
         el("span", { class: "ref-num" }, `[${c.id}]`), " ", el("strong", {}, c.title), " ",
         el("code", {}, c.document_id), where ? ` — ${where}` : "",
+        el("div", { class: "provenance" },
+          el("span", { class: "issuer" }, c.issuer || "issuer not recorded"), " · ",
+          el("span", { class: "effective" }, c.effective_date ? `effective ${c.effective_date}` : "no date recorded")),
         el("blockquote", { class: "quote" }, c.quote));
     })));
   } else {

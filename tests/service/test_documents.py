@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+import chromium
 from app.api.uploads import UploadFolder
 from app.service import create_app
 from pdfs import encrypt_pdf, make_pdf
@@ -47,6 +48,64 @@ def test_list_and_show_documents(client):
     assert [s["name"] for s in detail["sections"]] == [
         "Immune globulin > Myasthenia gravis: acute exacerbation", "Immune globulin > Myasthenia gravis: maintenance",
         "Immune globulin > CIDP"]
+
+
+def test_documents_show_issuer_date_and_where_each_came_from_and_filter_by_issuer(tmp_path):
+    from ingest.sync import sync
+    from service_kit import service_settings, write_corpus
+
+    settings = service_settings(tmp_path / "data")
+    corpus = write_corpus(tmp_path / "corpus")
+    (corpus / "payers").mkdir()
+    (corpus / "payers" / "hbot.pdf").write_bytes(make_pdf([["Acme Health Plan", "Effective Date: 03/01/2025",
+                                                            "1.0 POLICY", "Hyperbaric oxygen is covered for Wagner grade 3 ulcers."]],
+                                                           title="Hyperbaric oxygen"))
+    (corpus / "payers" / "knee.md").write_bytes(KNEE.replace(b"doc_type: policy", b"doc_type: policy\n"
+                                                             b"issuer: American College of Physicians; Acme Health"))
+    (corpus / "payers" / "manifest.csv").write_text("file,issuer,revision\nhbot.pdf,Acme Health,R-3\n")
+    assert sync([corpus], settings).ok
+    with TestClient(create_app(settings)) as c:
+        listing = c.get("/v1/documents", headers=bearer("clinician")).json()["documents"]
+        hbot = next(d for d in listing if d["id"] == "payers/hbot")
+        assert (hbot["issuer"], hbot["effective_date"], hbot["status"]) == ("Acme Health", "2025-03-01", "current")
+        for wanted in ("acme health", "ACME HEALTH", " Acme  Health "):
+            only = c.get("/v1/documents", params={"issuer": wanted}, headers=bearer("clinician")).json()
+            assert [d["id"] for d in only["documents"]] == ["payers/hbot", "payers/knee"] and only["count"] == 2
+        assert c.get("/v1/documents", params={"issuer": "test plan"}, headers=M).json()["count"] == 2
+        assert c.get("/v1/documents", params={"issuer": "Acme"}, headers=M).json() == {"count": 0, "documents": []}
+        assert c.get("/v1/documents", params={"issuer": "x" * 301}, headers=M).status_code == 422
+        detail = c.get("/v1/documents/payers/hbot", headers=M).json()
+        assert detail["revision"] == "R-3" and detail["metadata_sources"]["issuer"] == "manifest"
+        assert detail["metadata_sources"]["effective_date"] == "first-page"
+        assert detail["metadata_sources"]["title"] == "pdf-metadata" and detail["metadata_warnings"] == []
+        ivig = c.get("/v1/documents/policies/immune-globulin", headers=M).json()
+        assert ivig["metadata_sources"]["issuer"] == "front-matter" and ivig["metadata_sources"]["policy_number"] == "none"
+
+
+def test_citations_carry_the_issuer_and_the_effective_date(client):
+    answer = client.post("/v1/ask", json={"question": SEED, "patient": SEED_PATIENT}, headers=M).json()
+    assert answer["citations"]
+    assert {(c["issuer"], c["effective_date"]) for c in answer["citations"]} == {("Test plan", "2026-01-01")}
+
+
+@pytest.mark.skipif(not chromium.available(), reason=f"needs Debian's chromium at {chromium.CHROMIUM} "
+                                                      "(apt-get install chromium; `make test` installs it)")
+def test_the_web_page_shows_issuer_and_date_on_each_reference(settings, tmp_path):
+    from urllib.parse import urlencode
+
+    from service_kit import served
+
+    local = settings.model_copy(update={"api": settings.api.model_copy(update={"auth": "off", "keys": None})})
+    with served(create_app(local)) as url:
+        browser = chromium.Browser(tmp_path / "profile")
+        try:
+            browser.open(f"{url}/#{urlencode({'q': SEED, 'patient': SEED_PATIENT})}")
+            browser.wait_for("document.querySelector('#answer .references li') !== null")
+            shown = browser.js("[...document.querySelectorAll('.references li .provenance')].map(p => p.textContent)")
+            count = browser.js("document.querySelectorAll('.references li').length")
+        finally:
+            browser.close()
+    assert count and shown == ["Test plan · effective 2026-01-01"] * count
 
 
 def test_upload_is_ingested_and_answered_from(client, settings):
