@@ -13,25 +13,13 @@ from hypothesis import strategies as st
 
 from app.backends import embedder_stamp
 from app.index import open_index
+from hostile_documents import ALIAS_BOMB
 from ingest.frontmatter import MAX_EXPANDED_CHARS, UnsafeFrontMatter
 from ingest.loaders import load_document
 from ingest.metadata import LIST_BOUNDS, TEXT_BOUNDS, MetadataTooLong, normalise
 from ingest.sync import sync
 
-# The probe from issue 19, rebuilt: 291 bytes whose aliases expand to a 2,699,998-character title.
-BOMB = b"""---
-a: &a ["lol lol lol lol lol lol lol lol lol lol lol"]
-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]
-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]
-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
-f: &f [*e,*e,*e,*e,*e,*e]
-title: *f
----
-# Policy
-
-Covered when criteria are met.
-"""
+BOMB = ALIAS_BOMB
 GOOD = b"---\ntitle: Knee arthroscopy\ndoc_type: policy\n---\n# Knee\n\nDebridement is not covered.\n"
 
 

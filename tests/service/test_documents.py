@@ -5,6 +5,7 @@ with the reason and leave the index answering exactly as before."""
 from __future__ import annotations
 
 import pytest
+from hostile_documents import ALIAS_BOMB
 from fastapi.testclient import TestClient
 
 import chromium
@@ -136,20 +137,6 @@ def test_upload_a_pdf(client):
     assert answer.json()["citations"][0]["document_id"] == "uploads/hbot"
 
 
-# 291 bytes whose YAML aliases expand to a 2.7-million-character title (the probe of issue 19)
-ALIAS_BOMB = b"""---
-a: &a ["lol lol lol lol lol lol lol lol lol lol lol"]
-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]
-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]
-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
-f: &f [*e,*e,*e,*e,*e,*e]
-title: *f
----
-# Policy
-
-Covered when criteria are met.
-"""
 
 BAD_UPLOADS = [
     ("corrupt.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n garbage \x00\x01\x02 no xref", 422, "unreadable_document", "not a readable PDF"),
