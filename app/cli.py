@@ -107,7 +107,7 @@ def ask(
     """Answer a question with a cited determination."""
     from app.engine import Engine
     from app.errors import AppError
-    from app.rendering import to_markdown
+    from app.engine.compose.markdown import to_markdown
 
     try:
         engine = Engine.from_settings(_settings(index))

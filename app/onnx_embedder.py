@@ -221,7 +221,7 @@ def _check(model_dir: Path, out_dir: Path) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     """An entry point (``make install`` runs it): export the configured model where settings say."""
-    from app.backends import model_path, onnx_export_dir
+    from app.model_files import model_path, onnx_export_dir
     from app.settings import get_settings
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
 Verdict = Literal["yes", "no", "conditional", "insufficient_evidence", "cannot_answer", "informational"]
-VERDICTS: tuple[str, ...] = ("yes", "no", "conditional", "insufficient_evidence", "cannot_answer", "informational")
+VERDICTS: tuple[str, ...] = get_args(Verdict)  # the one vocabulary of verdicts
 CriterionStatus = Literal["met", "not_met", "not_documented", "not_applicable"]
 SECTION_NAMES = ("Rationale", "Appropriate indications", "Alternatives", "Pitfalls")
 

@@ -108,6 +108,13 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(30.0, gt=0, description="Seconds before falling back to the extractive composer.")
 
 
+class DecisionSettings(BaseModel):
+    backend: str = Field(
+        "rules", description="The decider that turns gathered evidence into a verdict: 'rules' (today's rules, "
+        "app/engine/decide/rules/). Built in app.backends.make_decider.",
+    )
+
+
 class APISettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface the service binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port the service binds.")
@@ -164,6 +171,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    decision: DecisionSettings = Field(default_factory=DecisionSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     api: APISettings = Field(default_factory=APISettings)
 

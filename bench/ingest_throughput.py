@@ -14,7 +14,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from app.backends import make_embeddings  # noqa: E402
-from app.index import current_generation, read_chunks  # noqa: E402
+from app.engine.retrieve.index import current_generation, read_chunks  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from ingest.indexing import embed_text  # noqa: E402
 from ingest.sync import sync  # noqa: E402

@@ -305,7 +305,7 @@ def render(data: dict) -> str:
         "both at 4 for a like-for-like rank measure.", "",
         "## Criterion / baseline", "",
     ]
-    titles = {"starter": f"Starter corpus (`corpus/`, gold cases `evals/cases/`)",
+    titles = {"starter": "Starter corpus (`corpus/`, gold cases `evals/cases/`)",
               "real": "Real-corpus subset (`../shared/real-corpus`, cases `evals/real-corpus/`)"}
     for corpus in data["corpora"]:
         lines += _corpus_section(corpus, titles.get(corpus["label"], corpus["label"]))

@@ -24,8 +24,8 @@ def ranked_documents(hits) -> list[str]:
 
 
 def main() -> None:
-    from app.retrieval import Retriever
-    from app.understanding import understand
+    from app.engine.retrieve.hybrid import Retriever
+    from app.engine.read import understand
     from bench.engines import engine_over
     from evals.cases import load_cases
 

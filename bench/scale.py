@@ -8,7 +8,7 @@ Replica j of chunk i gets the unit vector of ``v_i + sigma * g`` (g Gaussian wit
 similar documents, without encoding N texts) and the chunk's BM25 text with ~10% of its words
 dropped at random. Vectors go into an embedded Chroma collection (cosine HNSW, documents and
 metadata stored as Criterion stores them) in a temporary directory, in batched upserts; BM25 is
-``app.lexical.LexicalIndex.build`` over the same texts. Queries are the gold questions, encoded
+``app.engine.retrieve.lexical.LexicalIndex.build`` over the same texts. Queries are the gold questions, encoded
 once beforehand: the latencies are the store's and BM25's alone (the encoder's cost does not
 grow with the index; ``bench.run`` measures it separately).
 """
@@ -49,7 +49,7 @@ def load_source(index_dir: Path) -> tuple[list[str], np.ndarray, list[dict], lis
     """BM25 texts, vectors, Chroma metadata and Chroma documents of a committed Criterion index."""
     import chromadb
 
-    from app.index import current_generation, read_chunks
+    from app.engine.retrieve.index import current_generation, read_chunks
     from ingest.indexing import lexical_text
 
     gen = current_generation(index_dir)
@@ -96,7 +96,7 @@ def run(index_dir: Path, size: int, questions: list[str], query_vectors: np.ndar
         seed: int = 0) -> dict:
     import chromadb
 
-    from app.lexical import LexicalIndex
+    from app.engine.retrieve.lexical import LexicalIndex
 
     texts, vectors, metadatas, documents = load_source(index_dir)
     rng = np.random.default_rng(seed)

@@ -56,7 +56,7 @@ def timed_model(build):
 
 
 def criterion_ingest(folder: Path, settings, embeddings) -> tuple[dict, list[str]]:
-    from app.index import current_generation, read_chunks
+    from app.engine.retrieve.index import current_generation, read_chunks
     from ingest.indexing import embed_text
     from ingest.sync import sync
 

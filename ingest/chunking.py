@@ -4,18 +4,11 @@ in the embedder's own word pieces."""
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 
-from app.chunks import Chunk, make_chunk_id
+from app.chunks import SECTION_SEP, Chunk, make_chunk_id
+from app.engine.text.sentences import split_sentences
 from ingest.document import Block, LoadedDocument
-
-SECTION_SEP = " > "
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[(\"'“]?[A-Z0-9])")
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def chunk_header(title: str, section: str) -> str:

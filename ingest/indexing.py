@@ -19,8 +19,8 @@ from typing import Callable, Iterable
 
 from app.chunks import Chunk
 from app.errors import EmbedderMismatch, IndexLocked
-from app.index import CURRENT, GENERATIONS, current_generation, read_chunks
-from app.lexical import LexicalIndex
+from app.engine.retrieve.index import CURRENT, GENERATIONS, current_generation, read_chunks
+from app.engine.retrieve.lexical import LexicalIndex
 from ingest.chunking import chunk_header
 
 DIRTY = "SYNC_IN_PROGRESS"

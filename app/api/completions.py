@@ -25,7 +25,7 @@ from app.api.conversation import Conversation, follow
 from app.api.models import (Completion, CompletionChoice, CompletionMessage, CompletionRequest, ModelCard, ModelList,
                             Usage, SOMETHING)
 from app.errors import AppError, NotFound
-from app.rendering import to_markdown
+from app.engine.compose.markdown import to_markdown
 
 router = APIRouter(tags=["OpenAI-compatible"])
 MODEL = "criterion"

@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from app.vocabulary import SYNONYM_GROUPS, canonical, synonym_terms
+from app.engine.read.regimen import DOSE_SPAN, INTERVAL_SPAN
+from app.engine.text.vocabulary import SYNONYM_GROUPS, canonical, synonym_terms
 
 # Synonym groups (by their first spelling) that name a condition rather than an intervention.
 CONDITIONS = frozenset({
@@ -41,10 +42,6 @@ _INTERVENTION_RE = _terms_re(_INTERVENTION_TERMS)
 # (possessive ``++``/``*+`` where one follows another), and a run of digits, spaces or commas is
 # entered only at its start (``(?<!\d)``, ``(?<![\s,])``), so a search does not rescan it from
 # every position inside it. tests/service/test_bounds.py times each on adversarial input.
-_DOSE_RE = re.compile(r"(?<!\d)\d++(?:[.,]\d++)?+\s*+(?:g|mg|mcg|µg|units?|iu)\b(?:\s*+/\s*+(?:kg|day|d)\b)*+",
-                      re.I)
-_INTERVAL_RE = re.compile(r"\b(?:every\s++(?:(?:\d++|other|one|two|three|four|six|eight|twelve)\s*+)?+"
-                          r"(?:day|week|month)s?|daily|weekly|monthly)\b", re.I)
 _LEAD = r"^(?:(?:and|but|so|ok(?:ay)?|also|then)[,\s]++)*"
 _IF_FACT = re.compile(_LEAD + r"(?:what|how)?\s*+(?:about\s++)?if\s++(?P<clause>.+)$", re.I)
 _STATED_FACT = re.compile(_LEAD + r"(?P<clause>(?:she|he|they|the\s++patient|the\s++pt|patient)\s++"
@@ -201,7 +198,7 @@ def _replace_group(text: str, found: str, new: str, pattern: re.Pattern) -> str:
 def _with_regimen(previous: str, change: str) -> str | None:
     """The previous question with the dose and/or interval that ``change`` names, if it names one."""
     out, changed = previous, False
-    for pattern in (_DOSE_RE, _INTERVAL_RE):
+    for pattern in (DOSE_SPAN, INTERVAL_SPAN):
         new = pattern.search(_SUBJECT_VERB.sub("", change))
         if not new:
             continue

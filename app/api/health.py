@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.backends import embedder_stamp
 from app.errors import EmbedderMismatch
-from app.index import current_generation
+from app.engine.retrieve.index import current_generation
 
 router = APIRouter(tags=["operations"])
 

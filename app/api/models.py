@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas import Answer
+from app.schemas import Answer, Verdict
 
 
 class ErrorDetail(BaseModel):
@@ -65,7 +65,7 @@ class ChatResponse(BaseModel):
 class Turn(BaseModel):
     message_chars: int
     question: str
-    verdict: str
+    verdict: Verdict
     at: float
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.context import read
-from app.criteria import CriterionLine, evaluate, parse_criteria
-from app.understanding import extract_facts, extract_regimen, understand
+from app.engine.read.negation import read
+from app.engine.decide.rules.criteria import evaluate
+from app.engine.decide.rules.criteria_list import parse_criteria
+from app.engine.read import understand
+from app.engine.read.facts import extract_facts
+from app.engine.read.regimen import extract_regimen
+from app.engine.records import CriterionLine
 
 
 def status(criterion: str, patient: str, question: str = "") -> str:
@@ -67,7 +71,7 @@ def test_any_of_lists_keep_their_structure():
 
 
 def test_population_bands_pick_the_patient_s_age_and_sex():
-    from app.decision import population_fits
+    from app.engine.decide.rules.population import population_fits
 
     old = understand("Should an 81-year-old be screened for colorectal cancer?", "81-year-old man")
     assert not population_fits("Adults aged 50 to 75 years", old)
@@ -82,8 +86,8 @@ def test_population_bands_pick_the_patient_s_age_and_sex():
 
 
 def test_recommendation_populations_and_stances():
-    from app.criteria import population_numbers
-    from app.statements import stance_of
+    from app.engine.decide.rules.criteria import population_numbers
+    from app.engine.text.statements import stance_of
 
     text = "Pharmacotherapy is an option for adults with BMI ≥ 30 kg/m², or BMI ≥ 27 kg/m² with at least one comorbidity."
     scope = ("Adults with obesity (BMI ≥ 30 kg/m²) or overweight (BMI ≥ 27 kg/m²) with at least one weight-related "

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from app.chunks import Chunk
-from app.citations import verify
+from app.engine.compose.citations import verify
 from app.engine import Engine
 from app.errors import BadRequest
 from app.schemas import Answer, Citation, Statement
@@ -179,9 +179,9 @@ def test_a_code_in_the_question_weighs_up_the_policy_that_lists_it(tmp_path, fak
 
 
 def test_statements_of_the_top_document_come_first_among_equals():
-    from app.decision import _best_sentences
-    from app.retrieval import Hit
-    from app.understanding import understand
+    from app.engine.decide.rules.closest import best_sentences
+    from app.engine.retrieve.hybrid import Hit
+    from app.engine.read import understand
 
     def hit(doc, n, text):
         return Hit(Chunk(chunk_id=f"{doc}#{n}", document_id=doc, text=text, title=doc, section=doc), 1.0 / (n + 1))
@@ -191,23 +191,27 @@ def test_statements_of_the_top_document_come_first_among_equals():
     hepatitis = "A PSA blood test is not a hepatitis B test; draw blood before the first vaccine dose."
     hits = [hit("prostate", 0, "Prostate cancer screening."), hit("hepatitis", 1, hepatitis), hit("prostate", 2, prostate)]
     # equal word overlap; the hepatitis passage ranks one place higher, but its document ranks second
-    assert _best_sentences(frame, hits)[0].text == prostate
+    assert best_sentences(frame, hits)[0].text == prostate
 
 
 def test_a_near_passage_vouches_for_a_question_whose_words_the_passages_barely_use(engine):
-    from app.decision import MIN_TOPIC_COVERAGE, decide, topic_coverage
-    from app.retrieval import Hits
-    from app.understanding import understand
+    from app.engine.decide.gate import MIN_TOPIC_COVERAGE, Gate, topic_coverage
+    from app.engine.gather import gather
+    from app.engine.read import understand
+    from app.engine.retrieve.hybrid import Hits
 
     record = "54-year-old man with obstructive sleep apnea, AHI 22 events per hour."
     frame = understand("Is it time to start one for his nightly spells?", record)
     found = engine.retriever.search(frame.question, 4, context=record)
-    assert found and topic_coverage(frame, found, engine.index) < MIN_TOPIC_COVERAGE  # the topic is in the record
+    evidence = gather(frame, found, engine.index, engine.corpus, has_patient=True)
+    assert found and topic_coverage(frame, evidence) < MIN_TOPIC_COVERAGE  # the topic is in the record
 
     def verdict(best_dense):
         hits = Hits(found)
         hits.best_dense = best_dense
-        return decide(frame, hits, engine.index, has_patient=True, min_similarity=0.47).verdict
+        evidence = gather(frame, hits, engine.index, engine.corpus, has_patient=True)
+        refused = Gate(min_similarity=0.47).refuse(frame, evidence)
+        return (refused or engine.decider.decide(frame, evidence)).verdict
 
     assert verdict(0.38) == "cannot_answer"  # nothing near: abstain
     assert verdict(0.58) != "cannot_answer"  # a passage 0.11 above the floor vouches for it
@@ -235,24 +239,25 @@ def test_one_long_document_cannot_take_every_passage(tmp_path, fake_settings):
 
 
 def test_everyday_words_do_not_sink_a_questions_topic_coverage():
-    from types import SimpleNamespace
-
-    from app.decision import MIN_TOPIC_COVERAGE, topic_coverage
-    from app.retrieval import Hit
-    from app.understanding import understand
+    from app.engine.decide.gate import MIN_TOPIC_COVERAGE, topic_coverage
+    from app.engine.read import understand
+    from app.engine.records import Corpus, Evidence
+    from app.engine.retrieve.hybrid import Hit, Hits
 
     passage = Hit(Chunk(chunk_id="mdd#1", document_id="mdd", title="Depression", section="Pregnancy",
                         text="For pregnant women on sertraline, weigh the risks of stopping against continuing."), 1.0)
-    no_idf = SimpleNamespace(word_idf={})  # every word equally rare, so only the everyday weighting differs
+    # every word equally rare (no word weights), so only the everyday weighting differs
+    no_idf = Evidence(hits=Hits([passage]), sections={}, disagreements=[],
+                      corpus=Corpus(documents={}, word_idf={}, term_groups=frozenset()))
     chatty = understand("She just found out she's pregnant. Does she need to come off her sertraline?", None)
-    assert topic_coverage(chatty, [passage], no_idf) >= MIN_TOPIC_COVERAGE
+    assert topic_coverage(chatty, no_idf) >= MIN_TOPIC_COVERAGE
     # a rare word the passages lack still counts in full
     elsewhere = understand("Is isotretinoin right for her acne?", None)
-    assert topic_coverage(elsewhere, [passage], no_idf) < 0.2
+    assert topic_coverage(elsewhere, no_idf) < 0.2
 
 
 def test_the_retriever_is_the_one_the_settings_describe(fake_settings):
-    from app.retrieval import Retriever
+    from app.engine.retrieve.hybrid import Retriever
 
     settings = fake_settings.retrieval.model_copy(update={"fetch_k": 17, "rrf_k": 30, "max_per_document": 2})
     retriever = Retriever.from_settings(None, None, settings)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.engine import Engine
-from app.understanding import understand
+from app.engine.read import understand
 from ingest.sync import sync
 
 from test_engine import POLICY

@@ -14,7 +14,7 @@ import pytest
 
 from app.backends import embedder_stamp, make_embeddings, model_path
 from app.errors import EmbedderMismatch
-from app.index import open_index
+from app.engine.retrieve.index import open_index
 from app.onnx_embedder import FP32_FILE, INT8_FILE, MARKER, export, source_digest
 from app.settings import Settings
 

@@ -1,6 +1,6 @@
 """Synonym expansion for the word index and spelled-out abbreviations for the dense encoder."""
 
-from app.vocabulary import expand, spelled_out
+from app.engine.text.vocabulary import expand, spelled_out
 
 
 def test_a_pap_smear_is_cervical_cytology_not_positive_airway_pressure():

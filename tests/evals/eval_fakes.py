@@ -131,7 +131,7 @@ class IndexedEngine:
 
     def __init__(self, settings):
         from app.backends import embedder_stamp
-        from app.index import open_index
+        from app.engine.retrieve.index import open_index
 
         self.settings = settings
         self.index = open_index(settings.index_path, stamp=embedder_stamp(settings))

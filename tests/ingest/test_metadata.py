@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from app.backends import embedder_stamp, make_chroma_client
-from app.index import open_index
+from app.engine.retrieve.index import open_index
 from ingest.dates import parse_date, parse_release
 from ingest.loaders import load_document
 from ingest.manifest import ngc_developers

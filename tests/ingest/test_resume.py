@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from app.backends import embedder_stamp, make_chroma_client, make_embeddings, make_vector_store
-from app.index import open_index
-from app.retrieval import Retriever
+from app.engine.retrieve.index import open_index
+from app.engine.retrieve.hybrid import Retriever
 from app.settings import Settings
 from ingest.sync import sync
 

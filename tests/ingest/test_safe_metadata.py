@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.backends import embedder_stamp
-from app.index import open_index
+from app.engine.retrieve.index import open_index
 from hostile_documents import ALIAS_BOMB
 from ingest.frontmatter import MAX_EXPANDED_CHARS, UnsafeFrontMatter
 from ingest.loaders import load_document

@@ -112,7 +112,7 @@ CHECK = """
 import json, sys
 from pathlib import Path
 from app.backends import embedder_stamp, make_chroma_client
-from app.index import open_index
+from app.engine.retrieve.index import open_index
 from app.settings import Settings
 s = Settings(data_dir=Path(sys.argv[1]), embedding={"backend": "fake"})
 index = open_index(s.index_path, stamp=embedder_stamp(s))

@@ -1,17 +1,18 @@
 """The extractive composer: builds the :class:`~app.schemas.Answer` from the decision and the
-retrieved passages. No model writes text: every statement is a source sentence with its citation;
+passages it may cite (``compose.passages``). No model writes text: every statement is a source sentence with its citation;
 the only words of our own are the verdict's framing and the labels."""
 
 from __future__ import annotations
 
 import re
 
-from app.decision import Decision, disagreement_score
-from app.retrieval import Hit
+from app.engine.gather import disagreement_score
+from app.engine.read import Frame
+from app.engine.records import Decision, Hit
+from app.engine.text.statements import NEGATIVE, POSITIVE, Sentence, is_disagreement, split_chunk
+from app.engine.text.tokens import overlap, stems
+from app.engine.text.vocabulary import canonical, synonym_terms
 from app.schemas import Answer, Citation, Conflict, Criterion, NumericCheck, QuestionFrame, RetrievedPassage, Statement
-from app.statements import NEGATIVE, POSITIVE, Sentence, is_disagreement, overlap, split_chunk, stems
-from app.understanding import Frame
-from app.vocabulary import canonical, synonym_terms
 
 VERDICT_PHRASES = {
     "yes": "Yes: the criteria are met",

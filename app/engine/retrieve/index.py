@@ -25,7 +25,10 @@ import numpy as np
 
 from app.chunks import Chunk
 from app.errors import EmbedderMismatch, IndexUnavailable
-from app.lexical import LexicalIndex
+from app.engine.retrieve.lexical import LexicalIndex
+from app.engine.text.statements import is_disagreement
+from app.engine.text.tokens import stems
+from app.engine.text.vocabulary import canonical, synonym_terms
 
 CURRENT = "CURRENT"
 GENERATIONS = "generations"
@@ -68,8 +71,6 @@ class Index:
     def word_idf(self) -> dict[str, float]:
         """Inverse document frequency of every (stemmed) word over this generation's chunks:
         how much finding a word says. Computed once per loaded index."""
-        from app.statements import stems
-
         df: dict[str, int] = {}
         for chunk in self.chunks.values():
             for word in stems(f"{chunk.title} {chunk.section} {chunk.text}"):
@@ -81,8 +82,6 @@ class Index:
     def term_groups(self) -> frozenset[str]:
         """The synonym groups (by canonical name) that some chunk names, in any of their spellings:
         a question about a term no document mentions cannot be answered from this index."""
-        from app.vocabulary import canonical, synonym_terms
-
         found: set[str] = set()
         for chunk in self.chunks.values():
             found.update(canonical(t) for t in synonym_terms(f"{chunk.title} {chunk.section} {chunk.text}"))
@@ -91,8 +90,6 @@ class Index:
     @cached_property
     def disagreement_chunks(self) -> list:
         """The current documents' 'Where sources disagree' passages, in index order."""
-        from app.statements import is_disagreement
-
         return [c for c in self.chunks.values() if is_disagreement(c.section) and c.status == "current"]
 
     def mask(self, *, document_ids=None, doc_type=None, issuer=None, status=None) -> np.ndarray | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.statements import stems
+from app.engine.text.tokens import stems
 
 EXTRA_RULES = [  # cues the default lexicon lacks, in the forms the records use
     ("never", "NEGATED_EXISTENCE", "FORWARD"),

@@ -13,18 +13,18 @@ import contextvars
 import json
 import re
 import threading
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from langchain_core.utils.json import parse_json_markdown
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
-from app.answering import VERDICT_PHRASES
 from app.chunks import Chunk
-from app.prompts import (DATA_TAGS, INSTRUCTION_LIKE, JSON_INSTRUCTIONS, NO_PATIENT, PASSAGE_TEMPLATE,
+from app.engine.compose.extractive import VERDICT_PHRASES
+from app.engine.compose.prompts import (DATA_TAGS, INSTRUCTION_LIKE, JSON_INSTRUCTIONS, NO_PATIENT, PASSAGE_TEMPLATE,
                          SYSTEM_PROMPT, USER_TEMPLATE)
-from app.retrieval import Hit
+from app.engine.compose.llm_answer import (SECTIONS, CitedQuote, CitedText, ComposerFailed, LLMAnswer, message_text,
+                                          parse_answer)
+from app.engine.records import Hit
 from app.schemas import Answer, Citation, Conflict, Criterion, NumericCheck, Statement
 
 MIN_QUOTE_WORDS = 3  # "the policy" is verbatim somewhere, but supports nothing
@@ -44,66 +44,6 @@ def addresses_the_model(text: str) -> bool:
     """Whether ``text`` speaks to the model ('ignore the previous instructions', 'answer "yes"')
     rather than to a reader of a policy."""
     return _INSTRUCTION.search(text) is not None
-
-
-def _token(value: Any) -> Any:
-    """'Not documented' → 'not_documented': models vary the case and spacing of enum values."""
-    return value.strip().lower().replace(" ", "_").replace("-", "_") if isinstance(value, str) else value
-
-
-# --- what the model returns ------------------------------------------------------------------
-
-class CitedQuote(BaseModel):
-    passage: int = Field(description="The number of the passage, as in [3].")
-    quote: str = Field(description="Words copied exactly from that passage.")
-
-
-class CitedText(BaseModel):
-    text: str
-    citations: list[CitedQuote] = Field(default_factory=list)
-
-
-class LLMCriterion(BaseModel):
-    text: str = Field(description="The criterion, in the source's words.")
-    status: Annotated[Literal["met", "not_met", "not_documented", "not_applicable"], BeforeValidator(_token)]
-    detail: str = Field("", description="The patient fact or numeric comparison that decided the status.")
-    citations: list[CitedQuote] = Field(default_factory=list)
-
-
-class LLMNumericCheck(BaseModel):
-    quantity: str = Field(description="What was compared, e.g. 'dose per course' or 'interval'.")
-    requested: str
-    limit: str
-    within_limit: bool | None = None
-    citations: list[CitedQuote] = Field(default_factory=list)
-
-
-class LLMConflict(BaseModel):
-    topic: str
-    positions: list[CitedText] = Field(description="Each side with its citation; dates in the text.")
-
-
-class LLMAnswer(BaseModel):
-    """A cited determination of a medical-necessity or clinical-guideline question."""
-
-    verdict: Annotated[
-        Literal["yes", "no", "conditional", "insufficient_evidence", "cannot_answer", "informational"],
-        BeforeValidator(_token),
-    ]
-    reason: str | None = Field(None, description="Why, when the verdict is cannot_answer or insufficient_evidence.")
-    summary: CitedText = Field(description="The direct answer in one or two sentences.")
-    criteria: list[LLMCriterion] = Field(default_factory=list)
-    numeric_checks: list[LLMNumericCheck] = Field(default_factory=list)
-    rationale: list[CitedText] = Field(default_factory=list)
-    appropriate_indications: list[CitedText] = Field(default_factory=list)
-    alternatives: list[CitedText] = Field(default_factory=list)
-    pitfalls: list[CitedText] = Field(default_factory=list)
-    missing_information: list[str] = Field(default_factory=list)
-    conflicts: list[LLMConflict] = Field(default_factory=list)
-
-
-SECTIONS = {"rationale": "Rationale", "appropriate_indications": "Appropriate indications",
-            "alternatives": "Alternatives", "pitfalls": "Pitfalls"}
 
 
 # --- the prompt -----------------------------------------------------------------------------
@@ -205,9 +145,6 @@ def _clean(text: str) -> str:
 
 # --- the composer ---------------------------------------------------------------------------
 
-class ComposerFailed(Exception):
-    """The model did not produce a usable answer; the reason goes into the fallback's flag."""
-
 
 class LLMComposer:
     """Composes the answer with a chat model; falls back to the extractive answer it is given."""
@@ -236,12 +173,12 @@ class LLMComposer:
             if out.get("parsed") is not None:
                 return out["parsed"]
             raw = out.get("raw")
-            text = _text(raw) if raw is not None else ""
+            text = message_text(raw) if raw is not None else ""
             if not text.strip():  # no tool call and no text to fall back on
                 raise ComposerFailed(f"invalid structured output ({out.get('parsing_error')})")
             return parse_answer(text)
         message = self._call(self.chat_model, build_messages(question, patient, hits, json_mode=True))
-        return parse_answer(_text(message))
+        return parse_answer(message_text(message))
 
     def _call(self, runnable, messages: list[BaseMessage]):
         """Invokes in a daemon thread and waits at most ``timeout_s``; a call still running after
@@ -340,30 +277,3 @@ def _structured(chat_model: BaseChatModel):
     return None
 
 
-def _text(message: Any) -> str:
-    content = getattr(message, "content", message)
-    if isinstance(content, list):  # content blocks
-        return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
-    return content if isinstance(content, str) else ""
-
-
-def parse_answer(text: str) -> LLMAnswer:
-    """The answer from a message's text: JSON, possibly fenced or wrapped in prose."""
-    data: Any = None
-    try:
-        data = parse_json_markdown(text)
-    except (ValueError, json.JSONDecodeError):
-        start, end = text.find("{"), text.rfind("}")
-        if start != -1 and end > start:
-            try:
-                data = json.loads(text[start:end + 1])
-            except json.JSONDecodeError:
-                data = None
-    if not isinstance(data, dict):
-        raise ComposerFailed(f"output is not a JSON object: {text[:80]!r}")
-    try:
-        return LLMAnswer.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ComposerFailed(f"invalid output ({exc.error_count()} errors; {where}: {first['msg']})") from None

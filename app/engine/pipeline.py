@@ -1,31 +1,40 @@
-"""The engine: question in, cited determination out. Built once (embedder loaded, index opened)
-by an entry point and shared by the CLI, the API and the evals."""
+"""The engine: question in, cited determination out, along a straight line of stages —
+read → retrieve → gather → decide (gate, then the decider) → compose → verify. Built once
+(embedder loaded, index opened) by an entry point and shared by the CLI, the API and the evals."""
 
 from __future__ import annotations
 
 import time
 from typing import Callable
 
-from app.answering import compose
-from app.backends import embedder_stamp, make_chroma_client, make_embeddings, make_vector_store
-from app.citations import verify
-from app.decision import decide, disagreements
-from app.statements import split_chunk
+from app.backends import (embedder_stamp, make_chroma_client, make_composer, make_decider, make_embeddings, make_gate,
+                          make_vector_store)
+from app.engine.compose.citations import verify
+from app.engine.compose.extractive import compose
+from app.engine.compose.passages import citable_passages
+from app.engine.decide import Decider
+from app.engine.decide.gate import Gate, is_everyday_word
+from app.engine.gather import corpus_profile, gather
+from app.engine.read import understand
+from app.engine.read.negation import read as read_negation
+from app.engine.retrieve.hybrid import Retriever
+from app.engine.retrieve.index import Index, open_index
+from app.engine.text.statements import split_chunk
 from app.errors import BadRequest
-from app.index import Index, open_index
-from app.retrieval import Hit, Retriever
 from app.schemas import Answer
 from app.settings import Settings
-from app.understanding import understand
-
 
 
 class Engine:
-    def __init__(self, settings: Settings, index: Index, embeddings, composer=None):
+    def __init__(self, settings: Settings, index: Index, embeddings, composer=None, *,
+                 decider: Decider | None = None, gate: Gate | None = None, retriever: Retriever | None = None):
         self.settings = settings
         self.index = index
         self.embeddings = embeddings
-        self.retriever = Retriever.from_settings(index, embeddings, settings.retrieval)
+        self.retriever = retriever or Retriever.from_settings(index, embeddings, settings.retrieval)
+        self.corpus = corpus_profile(index)
+        self.gate = gate or make_gate(settings)
+        self.decider = decider or make_decider(settings)
         self.composer = composer  # optional LLM composer; None = extractive
 
     @classmethod
@@ -41,22 +50,11 @@ class Engine:
             settings.index_path, stamp=stamp,
             vector_store_factory=lambda name: make_vector_store(settings, embeddings, client, stamp=stamp, collection=name),
         )
-        from app.context import read
-        from app.decision import is_everyday_word
-
-        read("No warm-up.")  # load the ConText pipeline now, not on the first question
+        read_negation("No warm-up.")  # load the ConText pipeline now, not on the first question
         is_everyday_word("warm-up")  # and wordfreq's English list (~0.15 s)
-        index.word_idf  # noqa: B018 — and the corpus word weights
-        index.term_groups  # noqa: B018 — and which named terms the documents mention
         for chunk in index.chunks.values():  # and every chunk's statements, split and tagged once
             split_chunk(chunk)
-        composer = None
-        if settings.llm.composer == "llm":
-            from app.llm_composer import LLMComposer
-            from app.backends import make_llm
-
-            composer = LLMComposer(make_llm(settings), timeout_s=settings.llm.timeout_s)
-        return cls(settings, index, embeddings, composer)
+        return cls(settings, index, embeddings, make_composer(settings))
 
     def ask(self, question: str, patient: str | None = None, filters: dict | None = None, k: int | None = None,
             progress: Callable[[str, dict], None] | None = None,
@@ -84,21 +82,15 @@ class Engine:
         step("retrieved")
         if progress is not None:
             progress("composing", {"passages": len(hits), "retrieval_ms": round(timings["retrieval"], 2)})
-        min_sim = None if self.settings.embedding.backend == "fake" else self.settings.retrieval.min_similarity
-        decision = decide(frame, hits, self.index, has_patient=bool(patient and patient.strip()), min_similarity=min_sim)
+        evidence = gather(frame, hits, self.index, self.corpus, has_patient=bool(patient and patient.strip()))
+        decision = self.gate.refuse(frame, evidence) or self.decider.decide(frame, evidence)
         step("decided")
-        known = {h.chunk.chunk_id for h in hits}
-        extra = decision.cited_chunks() + ([] if decision.verdict == "cannot_answer" else disagreements(frame, hits, self.index))
-        for chunk in extra:
-            if chunk.chunk_id not in known:
-                known.add(chunk.chunk_id)
-                hits.append(Hit(chunk, 0.0))
-        answer = compose(question, frame, decision, hits)
+        passages = citable_passages(decision, evidence)
+        answer = compose(question, frame, decision, passages)
         step("composed")
         if self.composer is not None and decision.verdict != "cannot_answer":
-            answer = self.composer.compose(question, patient, hits, fallback=answer)
-        retrieved = {h.chunk.chunk_id: h.chunk for h in hits}
-        answer = verify(answer, retrieved)
+            answer = self.composer.compose(question, patient, passages, fallback=answer)
+        answer = verify(answer, {h.chunk.chunk_id: h.chunk for h in passages})
         timings["composing"] = (time.perf_counter() - t1) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
         answer.timings_ms = {k2: round(v, 2) for k2, v in timings.items()}

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 
 from app.chunks import Chunk
-from app.index import Index
+from app.engine.retrieve.index import Index
+from app.engine.text.tokens import stems
+from app.engine.text.vocabulary import GENERIC_STEMS, expand, spelled_out
 from app.settings import RetrievalSettings
-from app.statements import GENERIC_STEMS, stems
-from app.vocabulary import expand, spelled_out
 
 SUPERSEDED_WEIGHT = 0.5
 PREFERRED_TYPE_WEIGHT = 1.2  # a policy for a coverage question, a guideline for a clinical one
@@ -92,9 +92,9 @@ class Retriever:
             return []
         vector = self.embeddings.embed_query(spelled_out(query))
         n = min(self.fetch_k + 10, max(1, len(self.index.chunks)))
-        result = store._collection.query(query_embeddings=[vector], n_results=n, where=_chroma_where(filters),
-                                         include=["distances"])
-        pairs = [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+        # LangChain's VectorStore API (any store that returns ids and cosine distances)
+        found = store.similarity_search_by_vector_with_relevance_scores(vector, k=n, filter=_chroma_where(filters))
+        pairs = [(doc.id, 1.0 - dist) for doc, dist in found]
         return [(cid, sim) for cid, sim in pairs if cid in self.index.chunks][: self.fetch_k]  # committed only
 
     def search(self, query: str, k: int, filters: dict | None = None, prefer: str | None = None,

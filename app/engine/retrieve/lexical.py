@@ -1,44 +1,15 @@
-"""The lexical (BM25) side of the index: one tokenizer for chunks and questions, bm25s underneath."""
+"""The lexical (BM25) side of the index: bm25s over the chunks, with the engine's one tokenizer."""
 
 from __future__ import annotations
 
 import logging
-import re
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from app.engine.text.tokens import tokenize
+
 logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
-STOPWORDS = frozenset(
-    """a an and are as at be been but by can could did do does for from had has have how i if in into is it
-    its may me might more most must my no nor not of on or our she should so such than that the their them
-    then there these they this those to was we were what when where which while who whom why will with would
-    you your he his her him us""".split()
-)
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case word tokens, stop words dropped, Snowball-stemmed; codes such as J1459, G70.01
-    and 90283 stay whole (and also split at the dot, so G70.01 matches G70)."""
-    words = []
-    for tok in _TOKEN.findall(text.lower()):
-        if tok in STOPWORDS:
-            continue
-        words.append(tok)
-        if "." in tok or "-" in tok:
-            words.extend(p for p in re.split(r"[.\-]", tok) if p and p not in STOPWORDS)
-    return _stemmer().stemWords(words)
-
 
 class LexicalIndex:
     """BM25 over the chunks of one index generation, rows aligned with ``chunk_ids``."""

@@ -8,10 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from app.chunks import Chunk
-from app.lexical import tokenize
-from app.vocabulary import GENERIC
-
-_BOUNDARY = re.compile(r"(?<=[.!?;])\s+|\n")
+from app.engine.text.sentences import STATEMENT_BOUNDARY
 
 # (stance, pattern) — first match wins, so the specific negative forms come before the positive
 _CUES: list[tuple[str, re.Pattern]] = [
@@ -73,7 +70,7 @@ def _split(text: str, section: str) -> tuple[tuple[str, int, str], ...]:
 
 def _pieces(text: str, section: str):
     pos = 0
-    for piece in _BOUNDARY.split(text):
+    for piece in STATEMENT_BOUNDARY.split(text):
         start = text.find(piece, pos) if piece else -1
         if start < 0:
             continue
@@ -86,22 +83,9 @@ def _pieces(text: str, section: str):
         yield stripped, text.index(stripped, start), stance_of(stripped, section)
 
 
-@lru_cache(maxsize=65536)
-def stems(text: str) -> frozenset[str]:
-    return frozenset(tokenize(text))
-
-
-GENERIC_STEMS = stems(" ".join(GENERIC))  # the words that say how a question is asked, stemmed
 _DISAGREEMENT_SECTION = re.compile(r"\bdisagree", re.I)
 
 
 def is_disagreement(section: str) -> bool:
     """A 'Where sources disagree' section (not a 'Conflicts of interest' disclosure)."""
     return bool(_DISAGREEMENT_SECTION.search(section))
-
-
-def overlap(words: frozenset[str], sentence: str) -> float:
-    """Share of ``words`` present in the sentence (stemmed)."""
-    if not words:
-        return 0.0
-    return len(words & stems(sentence)) / len(words)

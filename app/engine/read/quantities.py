@@ -1,0 +1,116 @@
+"""Quantities in free text — one table of what a labelled number measures (BMI, AHI, LDL-C, ...),
+read the same way in policy criteria ("BMI ≥ 40 kg/m²") and in patient facts ("BMI 42"), so the
+two can be compared; and the normalisations both sides need (roman grades, counts in words)."""
+
+from __future__ import annotations
+
+import re
+
+# A number starts where a run of digits starts and never gives digits back (an atomic group), so a
+# pattern that begins with one is linear in the text: it cannot retry at every digit of a long run.
+NUM = r"(?<!\d)((?>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))"  # 1,500 is fifteen hundred
+DECIMAL = r"(?<!\d)((?>\d+(?:\.\d+)?))"  # 12 or 12.5, without thousands separators
+
+# name -> label pattern (the number follows the label within a few words)
+QUANTITIES: dict[str, str] = {
+    "mg-adl": r"mg[- ]?adl(?: total)?(?: score)?",
+    "bmi": r"bmi|body mass index",
+    "ahi": r"ahi|rdi|apnea[- ]hypopnea index|respiratory disturbance index",
+    "spo2": r"spo2|sao2|oxygen saturation|saturation|o2 sat",
+    "pao2": r"pao2|arterial oxygen",
+    "a1c": r"a1c|hba1c|hemoglobin a1c",
+    "fpg": r"fasting (?:plasma )?glucose|fpg",
+    "ldl": r"ldl(?:-c)?(?: cholesterol)?",
+    "testosterone": r"(?:total )?testosterone(?: levels?)?",
+    "eosinophils": r"(?:blood )?eosinophils?(?: count)?",
+    "ige": r"(?:total )?(?:serum )?ige",
+    "igg": r"(?:serum )?igg",
+    "fev1": r"fev1",
+    "hematocrit": r"hematocrit|hct",
+    "platelets": r"platelets?(?: count)?",
+    "phq-9": r"phq-?9",
+    "ham-d": r"ham-?d",
+    "kellgren-lawrence": r"kellgren[- ]lawrence(?: grade)?",
+    "wagner": r"wagner(?: grade)?",
+    "inr": r"inr",
+    "probability": r"(?:carrier |mutation |variant )?probability",
+}
+COUNTED = {  # "<n> <noun>" quantities
+    "headache days": r"headache days?",
+    "migraine days": r"migraine days?",
+    "exacerbations": r"(?:asthma )?exacerbations?",
+}
+
+DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30, "year": 365}  # the one calendar of the engine
+
+
+def to_number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def extract_numbers(text: str) -> dict[str, float]:
+    """Labelled quantities in free text: 'MG-ADL 9' → {'mg-adl': 9}. The first value after a label wins."""
+    low = text.lower()
+    found: dict[str, float] = {}
+    for name, label in QUANTITIES.items():
+        m = re.search(rf"(?<![a-z])(?:{label})(?![a-z])", low)
+        if not m:
+            continue
+        # the first number after the label that is not a duration ("LDL-C after 12 weeks is 98")
+        window = low[m.end(): m.end() + 60]
+        change = re.match(rf"[^0-9;\n]{{0,30}}?from\s+{NUM}\s+to\s+{NUM}", window)
+        if change:  # "MG-ADL up from 5 to 10" → the current value
+            found[name] = to_number(change.group(2))
+            continue
+        for n in re.finditer(rf"{NUM}(\s*(?:weeks?|days?|months?|years?|hours?)\b)?", window):
+            if not n.group(2):
+                found[name] = to_number(n.group(1))
+                break
+    counted = words_to_digits(low)
+    for name, label in COUNTED.items():
+        m = re.search(rf"{NUM}\s*(?:{label})", counted)
+        if m:
+            found[name] = to_number(m.group(1))
+    return found
+
+
+def extract_all_numbers(text: str, first: dict[str, float]) -> dict[str, list[float]]:
+    """Every labelled value of a quantity within its own clause ('testosterone 270 ng/dL; repeat
+    testosterone 410 ng/dL' → [270, 410]); the first value stands when no other is found."""
+    low = text.lower()
+    out: dict[str, list[float]] = {}
+    for name, label in QUANTITIES.items():
+        if name not in first:
+            continue
+        values = []
+        for m in re.finditer(rf"(?<![a-z])(?:{label})(?![a-z])", low):
+            clause = re.split(r"[;\n]|\.(?!\d)", low[m.end(): m.end() + 60])[0]
+            if re.match(rf"[^0-9]{{0,30}}?from\s+{NUM}\s+to\s+{NUM}", clause):
+                continue
+            n = re.search(rf"(?<![\d.,]){NUM}(?![\d.,]|\s*(?:weeks?|days?|months?|years?|hours?)\b)", clause)
+            if n:
+                values.append(to_number(n.group(1)))
+        out[name] = sorted(set(values) | {first[name]}) if values else [first[name]]
+    for name, value in first.items():
+        out.setdefault(name, [value])
+    return out
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+
+
+def roman_to_digits(text: str) -> str:
+    """'Wagner grade III' → 'Wagner grade 3', so grades and classes compare as numbers."""
+    return re.sub(r"\b(grade|class|stage|type|category)\s+(i{1,3}|iv|v)\b",
+                  lambda m: f"{m.group(1)} {_ROMAN[m.group(2).lower()]}", text, flags=re.I)
+
+
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
+def words_to_digits(text: str) -> str:
+    """'Three exacerbations' → '3 exacerbations', so counts written in words compare as numbers."""
+    return re.sub(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b(?=\s+[a-z])",
+                  lambda m: str(_NUMBER_WORDS[m.group(1).lower()]), text, flags=re.I)
+

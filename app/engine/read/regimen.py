@@ -1,0 +1,93 @@
+"""The requested regimen: dose (per kg, per day), interval, duration and counted sessions, from the
+question and, for what the question leaves out, from the patient record."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.engine.read.quantities import DAYS_PER_UNIT, NUM, to_number
+
+_DOSE = re.compile(NUM + r"\s*(g|mg|mcg|µg|units?|iu)\s*(/|per\s+)?\s*(kg)?(?:\s*/\s*day|\s*per\s*day|/d\b)?", re.I)
+_INTERVAL = re.compile(r"every\s+(\d+|other|one|two|three|four|six|eight|twelve)?\s*(day|week|month)s?|(daily|weekly|monthly)", re.I)
+_OVER = re.compile(r"(?:over|for|x|×)\s*(\d+)\s*(day|week|month)s?", re.I)
+# Where a dose or an interval is written, as whole spans (a follow-up "what about 2 g/kg?" replaces
+# the span in the earlier question). Linear time: possessive quantifiers, digits entered at their start.
+DOSE_SPAN = re.compile(r"(?<!\d)\d++(?:[.,]\d++)?+\s*+(?:g|mg|mcg|µg|units?|iu)\b(?:\s*+/\s*+(?:kg|day|d)\b)*+", re.I)
+INTERVAL_SPAN = re.compile(r"\b(?:every\s++(?:(?:\d++|other|one|two|three|four|six|eight|twelve)\s*+)?+"
+                           r"(?:day|week|month)s?|daily|weekly|monthly)\b", re.I)
+_WORDNUM = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "eight": 8, "twelve": 12, "other": 2}
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+             "eighth": 8, "ninth": 9, "tenth": 10}
+COUNT_UNITS = r"sessions?|exchanges?|injections?|treatments?|infusions?|procedures?"
+_COUNT = re.compile(rf"\b(\d+|{'|'.join(_ORDINALS)})[- ](?:[a-z][a-z/-]*\s){{0,3}}({COUNT_UNITS})\b", re.I)
+_SAME_COUNT = {"injection": "session", "treatment": "session", "procedure": "session"}
+
+
+def count_unit(word: str) -> str:
+    """'injections', 'sessions', 'treatments' count the same thing; exchanges and infusions their own."""
+    unit = word.lower().rstrip("s")
+    return _SAME_COUNT.get(unit, unit)
+
+
+@dataclass
+class Regimen:
+    dose: float | None = None
+    unit: str | None = None
+    per_kg: bool = False
+    per_day: bool = False
+    interval_days: float | None = None
+    duration_days: float | None = None
+    total_g: float | None = None  # absolute total (no per-kg), e.g. "10 g over 5 days"
+    count: float | None = None  # sessions, exchanges, injections requested
+    count_unit: str | None = None
+
+    @property
+    def ongoing(self) -> bool:
+        """A recurring schedule ('every 3 weeks') is maintenance, not a single course."""
+        return self.interval_days is not None and self.interval_days >= 7
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, False)} | (
+            {"ongoing": True} if self.ongoing else {}
+        )
+
+
+def extract_regimen(text: str) -> Regimen:
+    reg = Regimen()
+    m = _DOSE.search(text)
+    if m:
+        reg.dose, reg.unit = to_number(m.group(1)), m.group(2).lower()
+        reg.per_kg = bool(m.group(4))
+        reg.per_day = bool(re.search(r"/\s*day|per\s*day|/d\b", m.group(0)))
+    m = _INTERVAL.search(text)
+    if m:
+        if m.group(3):
+            reg.interval_days = {"daily": 1, "weekly": 7, "monthly": 30}[m.group(3).lower()]
+        else:
+            n = m.group(1)
+            count = _WORDNUM.get(n.lower(), None) if n and not n.isdigit() else (int(n) if n else 1)
+            reg.interval_days = (count or 1) * DAYS_PER_UNIT[m.group(2).lower()]
+    m = _OVER.search(text)
+    if m:
+        reg.duration_days = int(m.group(1)) * DAYS_PER_UNIT[m.group(2).lower()]
+    m = _COUNT.search(text)
+    if m:
+        n = m.group(1).lower()
+        reg.count = float(n) if n.isdigit() else _ORDINALS[n]
+        reg.count_unit = count_unit(m.group(2))
+    if reg.dose is not None and not reg.per_kg and reg.unit == "g":
+        reg.total_g = reg.dose * (reg.duration_days if reg.per_day and reg.duration_days else 1)
+    return reg
+
+
+def merge_regimen(primary: Regimen, secondary: Regimen) -> Regimen:
+    """The question's regimen, with what it leaves out taken from the patient record."""
+    if primary.dose is None and secondary.dose is not None:
+        primary.dose, primary.unit, primary.per_kg, primary.per_day, primary.total_g = (
+            secondary.dose, secondary.unit, secondary.per_kg, secondary.per_day, secondary.total_g)
+    primary.interval_days = primary.interval_days or secondary.interval_days
+    primary.duration_days = primary.duration_days or secondary.duration_days
+    return primary
+
