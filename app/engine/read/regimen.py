@@ -64,7 +64,7 @@ def extract_regimen(text: str) -> Regimen:
     m = _INTERVAL.search(text)
     if m:
         if m.group(3):
-            reg.interval_days = {"daily": 1, "weekly": 7, "monthly": 30}[m.group(3).lower()]
+            reg.interval_days = DAYS_PER_UNIT[{"daily": "day", "weekly": "week", "monthly": "month"}[m.group(3).lower()]]
         else:
             n = m.group(1)
             count = _WORDNUM.get(n.lower(), None) if n and not n.isdigit() else (int(n) if n else 1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from app.engine.read.facts import Facts
-from app.engine.read.quantities import DAYS_PER_UNIT, DECIMAL
+from app.engine.read.quantities import DAYS_PER_UNIT_OF_DURATION, DECIMAL
 from app.engine.records import Evaluation
 from app.engine.decide.rules.cues import content_words, record_scopes, stated
 from app.engine.decide.rules.numbers import compare, op_of
@@ -28,7 +28,7 @@ def duration_check(criterion: str, patient: str) -> Evaluation | None:
     else:
         op = "<=" if m.group(1) in ("within", "no more than", "less than") else ">="
         n, unit = float(m.group(2)), m.group(3)
-    limit = n * DAYS_PER_UNIT[unit]
+    limit = n * DAYS_PER_UNIT_OF_DURATION[unit]
     words = content_words(criterion)
     if re.search(r"symptom|pain|pattern|headache", low):
         words = words | stems("pain symptoms headache")
@@ -37,7 +37,7 @@ def duration_check(criterion: str, patient: str) -> Evaluation | None:
     found = []
     for clause in re.split(r"[.;\n]", patient.lower()):
         for d in re.finditer(_SPAN + r"(?!\s*(?:per|a|each|every)\s+(?:day|week|month|year))", clause):
-            found.append((len(words & stems(clause)), float(d.group(1)) * DAYS_PER_UNIT[d.group(2)], clause.strip()))
+            found.append((len(words & stems(clause)), float(d.group(1)) * DAYS_PER_UNIT_OF_DURATION[d.group(2)], clause.strip()))
     if not found:
         return None
     best = max(found, key=lambda x: x[0])
