@@ -29,7 +29,17 @@ def test_health_ready_and_ask(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json()["documents"] == 1
     answer = client.post("/v1/ask", json={"question": "Is CPAP covered for obstructive sleep apnea?"}).json()
-    assert answer["verdict"] in ("conditional", "yes") and answer["citations"]
+    assert answer["citations"]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "the README's verdict convention makes this 'conditional' (the decision turns on the AHI, which the "
+    "question does not state), but the engine answers 'yes': pap.md has no front matter, so its doc_type is "
+    "'document', not 'policy', and the guideline path reads 'CPAP is covered ... with AHI of 15 or more' as a "
+    "positive stance without checking the AHI threshold"))
+def test_a_coverage_question_without_its_deciding_fact_is_conditional(client):
+    answer = client.post("/v1/ask", json={"question": "Is CPAP covered for obstructive sleep apnea?"}).json()
+    assert answer["verdict"] == "conditional"
 
 
 def test_errors_share_one_shape(client):

@@ -19,7 +19,7 @@ def test_ask_returns_the_engine_answer_with_citations(client):
     r = client.post("/v1/ask", json={"question": CPAP}, headers=bearer("clinician"))
     assert r.status_code == 200
     answer = r.json()
-    assert answer["verdict"] in ("conditional", "yes")
+    assert answer["verdict"] == "conditional"  # the question does not state the AHI the policy turns on
     assert answer["citations"] and answer["citations"][0]["document_id"] == "policies/pap"
     assert "AHI" in " ".join(c["quote"] for c in answer["citations"])
 
