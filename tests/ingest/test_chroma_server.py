@@ -3,49 +3,9 @@ the engine through HttpClient (store 'chroma-http')."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
-import pytest
-
 from app.engine import Engine
 from app.settings import Settings
 from ingest.sync import sync
-
-CHROMA = Path(sys.executable).parent / "chroma"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def chroma_server(tmp_path):
-    if not CHROMA.exists() and not shutil.which("chroma"):
-        pytest.skip("the chroma CLI (from the chromadb package) is not installed")
-    port = free_port()
-    proc = subprocess.Popen([str(CHROMA if CHROMA.exists() else "chroma"), "run", "--path", str(tmp_path / "server"),
-                             "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma server did not start within 60 s")
-    yield port
-    proc.terminate()
-    proc.wait(timeout=20)
 
 
 def test_ingest_and_answer_through_a_chroma_server(tmp_path, chroma_server):
