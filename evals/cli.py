@@ -116,7 +116,7 @@ def _print_summary(report: dict, paths: dict, console) -> None:
     from rich.table import Table
 
     from evals.metrics import HEADLINE
-    from evals.report import failing, fmt, metric_label
+    from evals.report_format import failing, fmt, metric_label
 
     m = report["metrics"]
     table = Table(title=f"Criterion eval · {m['n_cases']} cases ({m['n_answerable']} answerable) · k={m['k']}")

@@ -10,12 +10,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from evals.metrics import HEADLINE
-
-PER_TAG_COLUMNS = {
-    "n_cases": "cases", "verdict_accuracy": "verdict accuracy", "source_recall_at_k": "recall@k",
-    "source_mrr": "MRR", "citation_precision": "citation precision", "must_mention_rate": "must-mention",
-    "cannot_answer_recall": "abstention recall",
-}
+from evals.report_format import PER_TAG_COLUMNS, failing, fmt, metric_label
+from evals.report_html import render_html
 
 
 def corpus_hash(manifest: dict | None) -> str:
@@ -68,24 +64,6 @@ def build_report(cases, runs, outcomes, metrics: dict, *, settings_hash: str, co
     }
 
 
-def fmt(value, name: str = "") -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.1f}" if value > 1 or name.startswith("latency") else f"{value:.3f}"
-    return str(value)
-
-
-def metric_label(name: str, k: int) -> str:
-    return name.replace("_at_k", f"@{k}")
-
-
-def failing(report: dict) -> list[dict]:
-    return [c for c in report["cases"] if c["problems"]]
-
-
 def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -133,8 +111,6 @@ def render_markdown(report: dict) -> str:
 
 def write_reports(report: dict, out_dir: Path) -> dict[str, Path]:
     """Writes report.json, report.md and report.html into ``out_dir``; returns their paths."""
-    from evals.report_html import render_html
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / "report.json", "md": out_dir / "report.md", "html": out_dir / "report.html"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from evals.metrics import HEADLINE, HIGHER_IS_BETTER
-from evals.report import PER_TAG_COLUMNS, failing, fmt, metric_label
+from evals.report_format import PER_TAG_COLUMNS, failing, fmt, metric_label
 
 CSS = """
 body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2933;max-width:1100px;margin:2rem auto;padding:0 1rem}
