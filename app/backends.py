@@ -139,6 +139,16 @@ def make_vector_store(settings: Settings, embeddings: Embeddings, client=None, *
     )
 
 
+def make_dense_search(settings: Settings, client, collection: str, store):
+    """Dense search over the index's collection (``store`` is its LangChain vector store), as
+    ``retrieval.dense_query`` says."""
+    from app.engine.retrieve.dense import ChromaSearch, VectorStoreSearch
+
+    if settings.retrieval.dense_query == "chroma":
+        return ChromaSearch(client.get_collection(collection))
+    return VectorStoreSearch(store)
+
+
 DECIDERS = ("rules",)
 
 

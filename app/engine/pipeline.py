@@ -7,8 +7,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from app.backends import (embedder_stamp, make_chroma_client, make_composer, make_decider, make_embeddings, make_gate,
-                          make_vector_store)
+from app.backends import (embedder_stamp, make_chroma_client, make_composer, make_decider, make_dense_search,
+                          make_embeddings, make_gate, make_vector_store)
 from app.engine.compose.citations import verify
 from app.engine.compose.extractive import compose
 from app.engine.compose.passages import citable_passages
@@ -54,7 +54,9 @@ class Engine:
         is_everyday_word("warm-up")  # and wordfreq's English list (~0.15 s)
         for chunk in index.chunks.values():  # and every chunk's statements, split and tagged once
             split_chunk(chunk)
-        return cls(settings, index, embeddings, make_composer(settings))
+        dense = make_dense_search(settings, client, index.collection, index.vector_store)
+        retriever = Retriever.from_settings(index, embeddings, settings.retrieval, dense=dense)
+        return cls(settings, index, embeddings, make_composer(settings), retriever=retriever)
 
     def ask(self, question: str, patient: str | None = None, filters: dict | None = None, k: int | None = None,
             progress: Callable[[str, dict], None] | None = None,

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from app.chunks import Chunk
+from app.engine.retrieve.dense import DenseSearch, VectorStoreSearch
 from app.engine.retrieve.index import Index
 from app.engine.text.tokens import stems
 from app.engine.text.vocabulary import GENERIC_STEMS, expand, spelled_out
@@ -68,33 +69,34 @@ def _spread(ranked: list[Hit], per_document: int) -> list[Hit]:
 
 class Retriever:
     def __init__(self, index: Index, embeddings, *, fetch_k: int = 40, rrf_k: int = 60, mode: str = "hybrid",
-                 max_per_document: int = 5):
+                 max_per_document: int = 5, dense: DenseSearch | None = None):
         self.index = index
         self.embeddings = embeddings
+        store = index.vector_store if index is not None else None
+        self.dense_search = dense or (VectorStoreSearch(store) if store is not None else None)
         self.fetch_k = fetch_k
         self.rrf_k = rrf_k
         self.mode = mode
         self.max_per_document = max_per_document
 
     @classmethod
-    def from_settings(cls, index: Index, embeddings, settings: RetrievalSettings, mode: str | None = None) -> "Retriever":
-        """The retriever the settings describe (``mode`` overrides theirs, for comparisons)."""
+    def from_settings(cls, index: Index, embeddings, settings: RetrievalSettings, mode: str | None = None,
+                      dense: DenseSearch | None = None) -> "Retriever":
+        """The retriever the settings describe (``mode`` overrides theirs, for comparisons); ``dense``
+        is built by ``app.backends.make_dense_search`` (default: LangChain's VectorStore API)."""
         return cls(index, embeddings, fetch_k=settings.fetch_k, rrf_k=settings.rrf_k, mode=mode or settings.mode,
-                   max_per_document=settings.max_per_document)
+                   max_per_document=settings.max_per_document, dense=dense)
 
     def lexical(self, query: str, filters: dict | None = None) -> list[tuple[str, float]]:
         mask = self.index.mask(**(filters or {})) if filters else None
         return self.index.lexical.search(expand(query), self.fetch_k, mask)
 
     def dense(self, query: str, filters: dict | None = None) -> list[tuple[str, float]]:
-        store = self.index.vector_store
-        if store is None or self.embeddings is None:
+        if self.dense_search is None or self.embeddings is None:
             return []
         vector = self.embeddings.embed_query(spelled_out(query))
         n = min(self.fetch_k + 10, max(1, len(self.index.chunks)))
-        # LangChain's VectorStore API (any store that returns ids and cosine distances)
-        found = store.similarity_search_by_vector_with_relevance_scores(vector, k=n, filter=_chroma_where(filters))
-        pairs = [(doc.id, 1.0 - dist) for doc, dist in found]
+        pairs = self.dense_search.nearest(vector, n, _chroma_where(filters))
         return [(cid, sim) for cid, sim in pairs if cid in self.index.chunks][: self.fetch_k]  # committed only
 
     def search(self, query: str, k: int, filters: dict | None = None, prefer: str | None = None,
