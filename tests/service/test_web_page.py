@@ -11,7 +11,7 @@ import pytest
 import chromium
 from app.service import create_app
 from ingest.sync import sync
-from service_kit import SEED, SEED_PATIENT, served, service_settings
+from service_kit import SEED, SEED_PATIENT, served
 
 ROOT = chromium.Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
