@@ -10,7 +10,8 @@ from app.engine.read import Frame
 from app.engine.records import Corpus, Evidence
 from app.engine.retrieve.hybrid import Hit, Hits
 from app.engine.retrieve.index import Index
-from app.engine.text.tokens import overlap, stems
+from app.engine.text.statements import disagreement_score
+from app.engine.text.tokens import overlap
 from app.engine.text.vocabulary import POLICY_GENERIC_STEMS
 
 DISAGREEMENT_LIMIT = 2
@@ -19,11 +20,6 @@ DISAGREEMENT_LIMIT = 2
 def corpus_profile(index: Index) -> Corpus:
     """The index's document metadata, word weights and named terms (computed once per index)."""
     return Corpus(documents=index.documents, word_idf=index.word_idf, term_groups=index.term_groups)
-
-
-def query_words(frame: Frame) -> frozenset[str]:
-    """The stemmed words a question is about: its topic words and its named terms."""
-    return stems(" ".join(frame.topic_words + frame.terms))
 
 
 def gather(frame: Frame, hits: Hits, index: Index, corpus: Corpus, *, has_patient: bool) -> Evidence:
@@ -41,17 +37,10 @@ def document_sections(index: Index, document_id: str) -> dict[str, list[Chunk]]:
     return sections
 
 
-def disagreement_score(words: frozenset[str], chunk: Chunk) -> float:
-    """How much a disagreement passage is about the question: its text, and (half as much) its
-    document's title, so the IVIG evidence review outranks a plasma-exchange review that also
-    mentions IVIG."""
-    return overlap(words, f"{chunk.section} {chunk.text}") + 0.5 * overlap(words, chunk.title)
-
-
 def disagreements(frame: Frame, hits: list[Hit], index: Index, limit: int = DISAGREEMENT_LIMIT) -> list[Chunk]:
     """'Where sources disagree' passages about the question's topic, from any indexed document,
     best first: the answer surfaces the disagreement even when retrieval favoured the policy."""
-    words = query_words(frame) - POLICY_GENERIC_STEMS
+    words = frame.query_words() - POLICY_GENERIC_STEMS
     if not words:
         return []
     retrieved = {h.chunk.document_id for h in hits}

@@ -16,7 +16,7 @@ from app.engine.decide import Decider
 from app.engine.decide.gate import Gate, is_everyday_word
 from app.engine.gather import corpus_profile, gather
 from app.engine.read import understand
-from app.engine.read.negation import read as read_negation
+from app.engine.read.negation import scopes as negation_scopes
 from app.engine.retrieve.hybrid import Retriever
 from app.engine.retrieve.index import Index, open_index
 from app.engine.text.statements import split_chunk
@@ -26,6 +26,10 @@ from app.settings import Settings
 
 
 class Engine:
+    """Built by ``from_settings`` (every part from the settings, through ``app.backends``); tests
+    build it directly with their own parts. A retriever not given is the settings' retriever over
+    LangChain's VectorStore API (``retrieval.dense_query`` is applied by ``from_settings``)."""
+
     def __init__(self, settings: Settings, index: Index, embeddings, composer=None, *,
                  decider: Decider | None = None, gate: Gate | None = None, retriever: Retriever | None = None):
         self.settings = settings
@@ -50,7 +54,7 @@ class Engine:
             settings.index_path, stamp=stamp,
             vector_store_factory=lambda name: make_vector_store(settings, embeddings, client, stamp=stamp, collection=name),
         )
-        read_negation("No warm-up.")  # load the ConText pipeline now, not on the first question
+        negation_scopes("No warm-up.")  # load the ConText pipeline now, not on the first question
         is_everyday_word("warm-up")  # and wordfreq's English list (~0.15 s)
         for chunk in index.chunks.values():  # and every chunk's statements, split and tagged once
             split_chunk(chunk)

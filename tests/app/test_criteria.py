@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.read.negation import read
+from app.engine.read.negation import scopes as read
 from app.engine.decide.rules.criteria import evaluate
 from app.engine.decide.rules.criteria_list import parse_criteria
 from app.engine.read import understand

@@ -7,7 +7,7 @@ import pytest
 
 from app.engine.read import understand
 from app.engine.read.facts import extract_facts
-from app.engine.read.negation import read
+from app.engine.read.negation import scopes as read
 from app.engine.read.quantities import extract_numbers
 from app.engine.read.regimen import extract_regimen
 from app.engine.text.tokens import stems

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 
-from app.engine.gather import disagreement_score
 from app.engine.read import Frame
 from app.engine.records import Decision, Hit
-from app.engine.text.statements import NEGATIVE, POSITIVE, Sentence, is_disagreement, split_chunk
+from app.engine.text.statements import NEGATIVE, POSITIVE, Sentence, disagreement_score, is_disagreement, split_chunk
 from app.engine.text.tokens import overlap, stems
 from app.engine.text.vocabulary import canonical, synonym_terms
 from app.schemas import Answer, Citation, Conflict, Criterion, NumericCheck, QuestionFrame, RetrievedPassage, Statement

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.engine.read.facts import Facts, extract_facts
 from app.engine.read.regimen import Regimen, extract_regimen, merge_regimen
+from app.engine.text.tokens import stems
 from app.engine.text.vocabulary import ENGLISH_HINTS, FOREIGN_HINTS, GENERIC, synonym_terms
 
 COVERAGE_CUES = re.compile(
@@ -27,6 +28,10 @@ class Frame:
     regimen: Regimen
     facts: Facts
     language_ok: bool = True
+
+    def query_words(self) -> frozenset[str]:
+        """The stemmed words the question is about: its topic words and its named terms."""
+        return stems(" ".join(self.topic_words + self.terms))
 
     @property
     def source_type(self) -> str:

@@ -58,7 +58,7 @@ def _pipeline():
 
 
 @lru_cache(maxsize=4096)
-def read(text: str) -> Scopes:
+def scopes(text: str) -> Scopes:
     affirmed, negated, family, hypothetical = set(), set(), set(), set()
     for ent in _pipeline()(text).ents:
         words = stems(ent.text)

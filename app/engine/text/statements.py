@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from app.chunks import Chunk
 from app.engine.text.sentences import STATEMENT_BOUNDARY
+from app.engine.text.tokens import overlap
 
 # (stance, pattern) — first match wins, so the specific negative forms come before the positive
 _CUES: list[tuple[str, re.Pattern]] = [
@@ -89,3 +90,10 @@ _DISAGREEMENT_SECTION = re.compile(r"\bdisagree", re.I)
 def is_disagreement(section: str) -> bool:
     """A 'Where sources disagree' section (not a 'Conflicts of interest' disclosure)."""
     return bool(_DISAGREEMENT_SECTION.search(section))
+
+
+def disagreement_score(words: frozenset[str], chunk: Chunk) -> float:
+    """How much a disagreement passage is about the question: its text, and (half as much) its
+    document's title, so the IVIG evidence review outranks a plasma-exchange review that also
+    mentions IVIG."""
+    return overlap(words, f"{chunk.section} {chunk.text}") + 0.5 * overlap(words, chunk.title)

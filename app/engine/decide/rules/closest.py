@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from app.chunks import SECTION_SEP
 from app.engine.decide.rules.population import population_fits
-from app.engine.gather import query_words
 from app.engine.read import Frame
 from app.engine.records import Hit
 from app.engine.text.statements import Sentence, split_chunk
@@ -15,7 +14,7 @@ DOC_RANK_PENALTY = 0.1  # per document ahead in retrieval order: the top documen
 
 
 def best_sentences(frame: Frame, hits: list[Hit], limit: int = 6, doc: str | None = None) -> list[Sentence]:
-    words = query_words(frame)
+    words = frame.query_words()
     scored = []
     doc_rank = {d: i for i, d in enumerate(dict.fromkeys(h.chunk.document_id for h in hits))}
     for rank, hit in enumerate(hits):

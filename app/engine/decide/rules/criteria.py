@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from app.engine.read.facts import Facts
-from app.engine.read.negation import read as read_context
+from app.engine.read.negation import scopes as context_scopes
 from app.engine.read.quantities import roman_to_digits
 from app.engine.read.regimen import Regimen
 from app.engine.records import CriterionLine, Evaluation
@@ -103,7 +103,7 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
         share = sum(idf.get(w, top) for w in present) / sum(idf.get(w, top) for w in words)
     else:
         share = len(present) / len(words)
-    absent = frozenset(read_context(line.text).negated)  # what the criterion requires to be absent
+    absent = frozenset(context_scopes(line.text).negated)  # what the criterion requires to be absent
     if absent and ABSENCE.search(line.text):
         words_absent = absent - GENERIC_STEMS
         if words_absent and negated_in(facts.text, words_absent, idf, line.text):
@@ -115,7 +115,7 @@ def evaluate(line: CriterionLine, facts: Facts, regimen: Regimen, idf: dict[str,
         parts = re.split(r"\band (?=does|is|has|have|was|no\b)|;", line.text)
         for part in parts if len(parts) > 1 else []:
             # "no personal or family history of MTC and does not have MEN2": each part on its own
-            part_absent = frozenset(read_context(part).negated) - GENERIC_STEMS
+            part_absent = frozenset(context_scopes(part).negated) - GENERIC_STEMS
             if part_absent and ABSENCE.search(part) and affirmed_in(facts.text, part_absent, idf, part) \
                     and not negated_in(facts.text, part_absent, idf, part):
                 return Evaluation("not_met", "the record documents what the criterion excludes: "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from app.engine.read.negation import read as read_context
+from app.engine.read.negation import scopes as context_scopes
 from app.engine.text.tokens import stems
 from app.engine.text.vocabulary import GENERIC
 
@@ -33,7 +33,7 @@ def content_words(text: str) -> frozenset[str]:
 def record_scopes(patient: str, criterion: str = "") -> tuple[frozenset[str], frozenset[str]]:
     """(negated, affirmed) word stems of the record, read by medspaCy's ConText; a relative's
     history counts only for a criterion about family history, a hypothetical never."""
-    scopes = read_context(patient)
+    scopes = context_scopes(patient)
     affirmed = scopes.affirmed | (scopes.family if "family" in criterion.lower() else frozenset())
     return scopes.negated, affirmed
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 from app.engine.decide.rules.criteria import population_numbers
-from app.engine.gather import query_words
 from app.engine.read import Frame
 from app.engine.records import Evidence
 from app.engine.text.statements import NEGATIVE, Sentence, split_chunk
@@ -99,7 +98,7 @@ def age_band_statements(frame: Frame, evidence: Evidence) -> list[Sentence]:
     age = frame.facts.age
     if age is None:
         return []
-    words = query_words(frame)
+    words = frame.query_words()
     docs = list(dict.fromkeys(h.chunk.document_id for h in evidence.hits if h.chunk.doc_type == "guideline"))[:2]
     found = []
     for rank, doc in enumerate(docs):

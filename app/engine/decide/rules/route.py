@@ -8,7 +8,7 @@ import re
 
 from app.engine.decide.rules.clinical import clinical
 from app.engine.decide.rules.closest import best_sentences
-from app.engine.decide.rules.coverage import coverage
+from app.engine.decide.rules.policy import judge_policy
 from app.engine.read import Frame
 from app.engine.read.regimen import extract_regimen
 from app.engine.records import Decision, Evidence
@@ -43,19 +43,19 @@ def decide(frame: Frame, evidence: Evidence) -> Decision:
     hits, has_patient = evidence.hits, evidence.has_patient
     policy = _primary_policy(frame, evidence)
     if frame.kind == "coverage" and policy is not None:
-        return coverage(frame, evidence, policy)
+        return judge_policy(frame, evidence, policy)
     top_is_policy = hits[0].chunk.doc_type == "policy"
     asked = extract_regimen(frame.question)  # the question's own request, not the record's doses
     asks_regimen = asked.dose is not None or asked.count is not None
     if frame.kind == "clinical" and policy is not None and not _RECOMMEND.search(frame.question) and (
             asks_regimen or asked.interval_days or (top_is_policy and has_patient)):
         # "Can X be given every 8 weeks for this patient?" is a coverage question in a policy's terms
-        return coverage(frame, evidence, policy)
+        return judge_policy(frame, evidence, policy)
     if frame.kind == "informational":
         return Decision("informational", deciding=best_sentences(frame, hits))
     best = best_sentences(frame, hits, limit=4)
     if has_patient and best and best[0].chunk.doc_type == "policy" and best[0].chunk.status == "current" \
             and _CRITERIA_LEAD.search(best[0].text):
         # the closest statement is a policy's "covered when ALL of the following": judge by its criteria
-        return coverage(frame, evidence, best[0].chunk.document_id)
+        return judge_policy(frame, evidence, best[0].chunk.document_id)
     return clinical(frame, evidence, best)

@@ -11,7 +11,6 @@ from app.engine.decide.rules.closest import best_sentences
 from app.engine.decide.rules.criteria import evaluate
 from app.engine.decide.rules.criteria_list import parse_criteria
 from app.engine.decide.rules.exclusions import CONTINUATION, negative_match
-from app.engine.gather import query_words
 from app.engine.read import Frame
 from app.engine.records import Decision, Evidence
 from app.engine.text.statements import Sentence, split_chunk
@@ -25,7 +24,7 @@ def _indication(frame: Frame, evidence: Evidence, document_id: str):
     """The policy's criteria section that best matches the question and patient. The policy's own
     subject (its title, with synonyms) is the same in every section, so it does not count."""
     subject = stems(expand(evidence.corpus.documents.get(document_id, {}).get("title", "")))
-    qwords = query_words(frame) - subject - POLICY_GENERIC_STEMS
+    qwords = frame.query_words() - subject - POLICY_GENERIC_STEMS
     pwords = stems(frame.facts.text) - subject - POLICY_GENERIC_STEMS
     best, best_score = None, 0.0
     continuation = bool(CONTINUATION.search(frame.question))
@@ -57,7 +56,7 @@ def _sentence_for(text: str, chunks) -> Sentence | None:
     return None
 
 
-def coverage(frame: Frame, evidence: Evidence, policy: str) -> Decision:
+def judge_policy(frame: Frame, evidence: Evidence, policy: str) -> Decision:
     negative = negative_match(frame, evidence, policy)
     found = _indication(frame, evidence, policy)
     decision = Decision("conditional", primary_document=policy)
