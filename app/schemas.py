@@ -86,6 +86,12 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     retrieved: list[RetrievedPassage] = Field(default_factory=list)
     understood: QuestionFrame = Field(default_factory=QuestionFrame)
+    confidence: float | None = Field(
+        None, ge=0.0, le=1.0, description="How likely this verdict is right, calibrated on the dev gold cases "
+        "(app/engine/decide/data/confidence.json); None when no model is loaded.")
+    needs_review: bool = Field(
+        False, description="True when confidence is below decision.review_threshold: a person should check the "
+        "verdict before relying on it (the verdict and its evidence are still shown).")
     composer: str = "extractive"
     flags: list[str] = Field(default_factory=list, description="Statements removed by citation checks, fallbacks.")
     timings_ms: dict[str, float] = Field(default_factory=dict)
