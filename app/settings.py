@@ -118,6 +118,10 @@ class DecisionSettings(BaseModel):
         "rules", description="The decider that turns gathered evidence into a verdict: 'rules' (today's rules, "
         "app/engine/decide/rules/). Built in app.backends.make_decider.",
     )
+    review_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="Answers whose confidence is below this ask for human review "
+        "(Answer.needs_review; the verdict and evidence are still shown).",
+    )
 
 
 class APISettings(BaseModel):

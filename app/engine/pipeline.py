@@ -13,6 +13,7 @@ from app.engine.compose.citations import verify
 from app.engine.compose.extractive import compose
 from app.engine.compose.passages import citable_passages
 from app.engine.decide import Decider
+from app.engine.decide.confidence import ConfidenceModel, always_review, features
 from app.engine.decide.gate import Gate, is_everyday_word
 from app.engine.gather import corpus_profile, gather
 from app.engine.read import understand
@@ -31,7 +32,8 @@ class Engine:
     LangChain's VectorStore API (``retrieval.dense_query`` is applied by ``from_settings``)."""
 
     def __init__(self, settings: Settings, index: Index, embeddings, composer=None, *,
-                 decider: Decider | None = None, gate: Gate | None = None, retriever: Retriever | None = None):
+                 decider: Decider | None = None, gate: Gate | None = None, retriever: Retriever | None = None,
+                 confidence: ConfidenceModel | bool | None = None):
         self.settings = settings
         self.index = index
         self.embeddings = embeddings
@@ -40,6 +42,7 @@ class Engine:
         self.gate = gate or make_gate(settings)
         self.decider = decider or make_decider(settings)
         self.composer = composer  # optional LLM composer; None = extractive
+        self.confidence = ConfidenceModel.load() if confidence is None else confidence or None
 
     @classmethod
     def from_settings(cls, settings: Settings, embeddings=None) -> "Engine":
@@ -61,6 +64,15 @@ class Engine:
         dense = make_dense_search(settings, client, index.collection, index.vector_store)
         retriever = Retriever.from_settings(index, embeddings, settings.retrieval, dense=dense)
         return cls(settings, index, embeddings, make_composer(settings), retriever=retriever)
+
+    def trace(self, question: str, patient: str | None = None) -> tuple:
+        """(frame, evidence, decision) for a question, without composing: what the confidence model
+        is fitted on (``evals.calibrate``)."""
+        frame = understand(question, patient)
+        hits = self.retriever.search(question, self.settings.retrieval.k, None, prefer=frame.source_type,
+                                     context=patient)
+        evidence = gather(frame, hits, self.index, self.corpus, has_patient=bool(patient and patient.strip()))
+        return frame, evidence, self.gate.refuse(frame, evidence) or self.decider.decide(frame, evidence)
 
     def ask(self, question: str, patient: str | None = None, filters: dict | None = None, k: int | None = None,
             progress: Callable[[str, dict], None] | None = None,
@@ -90,6 +102,8 @@ class Engine:
             progress("composing", {"passages": len(hits), "retrieval_ms": round(timings["retrieval"], 2)})
         evidence = gather(frame, hits, self.index, self.corpus, has_patient=bool(patient and patient.strip()))
         decision = self.gate.refuse(frame, evidence) or self.decider.decide(frame, evidence)
+        signals = features(frame, evidence, decision) if self.confidence else {}
+        confidence = self.confidence.predict(signals) if self.confidence else None
         step("decided")
         passages = citable_passages(decision, evidence)
         answer = compose(question, frame, decision, passages)
@@ -97,6 +111,18 @@ class Engine:
         if self.composer is not None and decision.verdict != "cannot_answer":
             answer = self.composer.compose(question, patient, passages, fallback=answer)
         answer = verify(answer, {h.chunk.chunk_id: h.chunk for h in passages})
+        if confidence is not None:
+            threshold = self.settings.decision.review_threshold
+            answer.confidence = round(confidence, 3)
+            why = []
+            if confidence < threshold:
+                why.append(f"confidence {confidence:.2f} is below the review threshold {threshold:.2f}")
+            if always_review(signals):
+                why.append("the verdict stands only on the wording of a statement, or beside a quote that "
+                           "takes the opposite stance")
+            answer.needs_review = bool(why)
+            if why:
+                answer.flags.insert(0, "needs human review: " + "; ".join(why))
         timings["composing"] = (time.perf_counter() - t1) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
         answer.timings_ms = {k2: round(v, 2) for k2, v in timings.items()}

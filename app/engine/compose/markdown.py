@@ -13,7 +13,12 @@ def _marks(ids: list[int]) -> str:
 
 
 def to_markdown(answer: Answer) -> str:
-    out = [f"**Verdict: {answer.verdict}**" + (f" ({answer.reason})" if answer.reason else ""), "", answer.summary, ""]
+    out = [f"**Verdict: {answer.verdict}**" + (f" ({answer.reason})" if answer.reason else "")
+           + (f" · confidence {answer.confidence:.2f}" if answer.confidence is not None else ""), ""]
+    if answer.needs_review:
+        out += ["> **Needs human review**: the engine is not confident in this verdict; check it against the "
+                "criteria and citations below before relying on it.", ""]
+    out += [answer.summary, ""]
     if answer.criteria:
         out += ["| criterion | status | why |", "|---|---|---|"]
         for c in answer.criteria:
