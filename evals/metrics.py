@@ -1,17 +1,18 @@
 """Deterministic scores for answers against gold cases; no LLM judge.
 
 Two steps, both pure: :func:`score_case` reduces one answer to the facts the metrics need (a
-:class:`CaseOutcome`), and :func:`summarize` turns a list of outcomes into the metrics, overall
-and per tag. Retrieval metrics are computed at the *document* level (distinct document ids in
-rank order) with trec_eval semantics through ranx: only answerable cases (those naming expected
-sources) count, and a case that retrieved nothing scores 0.
+:class:`CaseOutcome`), and :func:`summarize` turns a list of outcomes into the metrics, overall and per
+tag. Retrieval metrics are computed at the *document* level (distinct document ids in rank order) with
+trec_eval semantics through ranx: only answerable cases (those naming expected sources) count, and a
+case that retrieved nothing scores 0. Confidence metrics rank cases by the answers' ``confidence``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -27,7 +28,9 @@ _WS = re.compile(r"\s+")
 HEADLINE: dict[str, str] = {
     "verdict_accuracy": "Share of cases whose verdict matches the expected one.",
     "balanced_accuracy": "Mean, over the expected verdicts present, of the share of each answered right.",
+    "accuracy_at_80": "Verdict accuracy of the 80 % most confident answers (n/a without a confidence model).",
     "wrong_yes": "Answers 'yes' where the expected verdict is 'no' or 'conditional' (the worst error).",
+    "wrong_yes_confident": "Of those wrong 'yes' answers, the ones not flagged for review (n/a without a confidence model).",
     "source_recall_at_k": "Share of answerable cases with an expected source among the top-k retrieved documents.",
     "source_mrr": "Mean reciprocal rank of the first expected source among the retrieved documents.",
     "source_coverage_at_k": "Share of all expected sources found in the top-k retrieved documents (trec recall@k).",
@@ -41,9 +44,10 @@ HEADLINE: dict[str, str] = {
     "latency_ms_p50": "Median time to answer (ms).",
     "latency_ms_p95": "95th percentile time to answer (ms).",
 }
-HIGHER_IS_BETTER = frozenset(HEADLINE) - {"must_not_mention_violations", "errors", "wrong_yes",
+HIGHER_IS_BETTER = frozenset(HEADLINE) - {"must_not_mention_violations", "errors", "wrong_yes", "wrong_yes_confident",
                                            "latency_ms_p50", "latency_ms_p95"}
 WRONG_YES_GOLD = frozenset({"no", "conditional"})
+COVERAGES, ECE_BINS = (0.5, 0.8, 1.0), 10  # accuracy_at_coverage keys: "0.5", "0.8", "1.0"
 
 
 @dataclass
@@ -62,6 +66,8 @@ class CaseOutcome:
     must_mention_missing: list[str] = field(default_factory=list)
     must_not_mention_found: list[str] = field(default_factory=list)
     error: str | None = None
+    confidence: float | None = None  # the answer's; None without a confidence model or on an engine error
+    needs_review: bool = False
 
     @property
     def correct(self) -> bool:
@@ -125,6 +131,7 @@ def score_case(case, answer: Answer | None, chunk_text: Mapping[str, str], laten
         return outcome
     text = answer.all_text()
     outcome.verdict = answer.verdict
+    outcome.confidence, outcome.needs_review = answer.confidence, answer.needs_review
     outcome.retrieved_document_ids = distinct(p.document_id for p in sorted(answer.retrieved, key=lambda p: p.rank))
     outcome.cited_document_ids = distinct(c.document_id for c in answer.citations)
     outcome.citations_total = len(answer.citations)
@@ -183,6 +190,66 @@ def balanced_accuracy(outcomes: list[CaseOutcome]) -> float | None:
     return round(sum(recalls) / len(recalls), 4) if recalls else None
 
 
+def by_confidence(outcomes: list[CaseOutcome]) -> list[CaseOutcome]:
+    """Most confident first, ties by case id; cases without a confidence (engine errors) last."""
+    return sorted(outcomes, key=lambda o: (o.confidence is None, -(o.confidence or 0.0), o.id))
+
+
+def covered(q: float, n: int) -> int:
+    """How many of ``n`` cases a coverage of ``q`` keeps: ceil(q·n), at least one."""
+    return max(1, math.ceil(q * n - 1e-9))  # 0.07 * 100 is 7.000000000000001 in floating point
+
+
+def accuracy_at_coverage(outcomes: list[CaseOutcome]) -> dict[str, float] | None:
+    """Verdict accuracy of the ceil(q·n) most confident cases, for q in COVERAGES; None when no
+    case has a confidence. Coverage counts every case, so "1.0" is the verdict accuracy."""
+    if all(o.confidence is None for o in outcomes):
+        return None
+    tops = {str(q): by_confidence(outcomes)[:covered(q, len(outcomes))] for q in COVERAGES}
+    return {q: _share(sum(o.correct for o in top), len(top)) for q, top in tops.items()}
+
+
+def risk_coverage(outcomes: list[CaseOutcome]) -> list[dict] | None:
+    """The risk–coverage curve: at each distinct confidence, answering only the cases at least that
+    confident, the share of cases answered (coverage) and the share of those wrong (risk)."""
+    if all(o.confidence is None for o in outcomes):
+        return None
+    ranked, points, right = by_confidence(outcomes), [], 0
+    for i, o in enumerate(ranked, start=1):
+        right += o.correct
+        if i == len(ranked) or ranked[i].confidence != o.confidence:
+            points.append({"confidence": o.confidence, "coverage": round(i / len(ranked), 4), "risk": round(1 - right / i, 4)})
+    return points
+
+
+def expected_calibration_error(outcomes: list[CaseOutcome]) -> float | None:
+    """ECE over ECE_BINS equal-width confidence bins: the case-weighted mean, over bins, of
+    |mean confidence − accuracy| (0 when a confidence of 0.8 is right 8 times in 10)."""
+    bins = defaultdict(list)
+    for o in outcomes:
+        if o.confidence is not None:
+            bins[min(int(o.confidence * ECE_BINS), ECE_BINS - 1)].append(o)
+    gaps = sum(abs(sum(o.confidence for o in b) - sum(o.correct for o in b)) for b in bins.values())
+    return _share(gaps, sum(len(b) for b in bins.values()))
+
+
+def confidence_metrics(outcomes: list[CaseOutcome]) -> dict:
+    """Accuracy at coverage, the review flags and calibration; all None when no case has a confidence.
+    The review figures count answers (engine errors are not answers)."""
+    coverage = accuracy_at_coverage(outcomes)
+    answered = [o for o in outcomes if o.error is None]
+    kept = [o for o in answered if not o.needs_review]
+    metrics = {
+        "accuracy_at_coverage": coverage,
+        "accuracy_at_80": (coverage or {}).get("0.8"),
+        "wrong_yes_confident": sum(o.verdict == "yes" and o.expected_verdict in WRONG_YES_GOLD for o in kept),
+        "review_rate": _share(sum(o.needs_review for o in answered), len(answered)),
+        "accuracy_when_not_flagged": _share(sum(o.correct for o in kept), len(kept)),
+        "ece": expected_calibration_error(outcomes),
+    }
+    return metrics if coverage is not None else dict.fromkeys(metrics)
+
+
 def case_metrics(outcomes: list[CaseOutcome], retrieval: dict[str, dict[str, float]]) -> dict:
     """The headline metrics over one group of cases (``retrieval``: from :func:`retrieval_scores`)."""
     n = len(outcomes)
@@ -212,16 +279,19 @@ def case_metrics(outcomes: list[CaseOutcome], retrieval: dict[str, dict[str, flo
         "errors": sum(o.error is not None for o in outcomes),
         "latency_ms_p50": percentile(latencies, 50),
         "latency_ms_p95": percentile(latencies, 95),
+        **confidence_metrics(outcomes),
     }
 
 
 def summarize(outcomes: list[CaseOutcome], k: int) -> dict:
-    """Overall metrics, the confusion matrix, and the same metrics per tag (tags sorted)."""
+    """Overall metrics, the confusion matrix, the risk–coverage curve, and the same metrics (no
+    matrix, no curve) per tag (tags sorted)."""
     tags = sorted({t for o in outcomes for t in o.tags})
     retrieval = retrieval_scores(outcomes, k)
     return {
         "k": k,
         **case_metrics(outcomes, retrieval),
         "confusion_matrix": confusion_matrix(outcomes),
+        "risk_coverage": risk_coverage(outcomes),
         "per_tag": {t: case_metrics([o for o in outcomes if t in o.tags], retrieval) for t in tags},
     }

@@ -10,7 +10,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from evals.metrics import HEADLINE
-from evals.report_format import PER_TAG_COLUMNS, failing, fmt, metric_label
+from evals.report_format import (
+    CONFIDENCE_FIGURES,
+    CONFIDENCE_INTRO,
+    PER_TAG_COLUMNS,
+    confidence_note,
+    coverage_rows,
+    failing,
+    fmt,
+    metric_label,
+)
 from evals.report_html import render_html
 
 
@@ -52,6 +61,7 @@ def build_report(cases, runs, outcomes, metrics: dict, *, settings_hash: str, co
             "cited_document_ids": o.cited_document_ids, "first_relevant_rank": o.first_relevant_rank(),
             "must_mention_missing": o.must_mention_missing, "must_not_mention_found": o.must_not_mention_found,
             "invalid_citations": o.invalid_citations, "latency_ms": o.latency_ms, "error": o.error,
+            "confidence": o.confidence, "needs_review": o.needs_review,
             "summary": answer.summary if answer else "", "reason": answer.reason if answer else None,
             "problems": case_problems(o, k),
         })
@@ -73,6 +83,17 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
     return lines + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
 
 
+def confidence_section(m: dict) -> list[str]:
+    """The "Confidence" section's lines; none when the run had no confidences."""
+    rows = coverage_rows(m)
+    if not rows:
+        return []
+    out = ["", "## Confidence", "", CONFIDENCE_INTRO, ""]
+    out += _table(["measure", "value", "meaning"], [[n, fmt(m.get(n), n), d] for n, d in CONFIDENCE_FIGURES.items()])
+    out += ["", "Accuracy at coverage:", ""]
+    return out + _table(["coverage", "cases", "accuracy", "risk"], [[q, n, fmt(a), fmt(r)] for q, n, a, r in rows])
+
+
 def render_markdown(report: dict) -> str:
     m = report["metrics"]
     k = m["k"]
@@ -91,13 +112,14 @@ def render_markdown(report: dict) -> str:
     out += ["", "## Confusion matrix", "", "Rows: expected verdict; columns: verdict given.", ""]
     cols = list(next(iter(m["confusion_matrix"].values()), {}))  # every row has every label
     out += _table(["expected \\ given", *cols], [[e, *(row.get(g, 0) for g in cols)] for e, row in m["confusion_matrix"].items()])
+    out += confidence_section(m)
     bad = failing(report)
     out += ["", f"## Failing cases ({len(bad)} of {m['n_cases']})", ""]
     for c in bad:
         out += [f"### {c['id']}", "", f"- **Question:** {c['question']}"]
         if c.get("patient"):
             out.append(f"- **Patient:** {c['patient']}")
-        out += [f"- **Expected:** {c['expected_verdict']} · **Got:** {c['verdict']}",
+        out += [f"- **Expected:** {c['expected_verdict']} · **Got:** {c['verdict']}{confidence_note(c)}",
                 f"- **Expected sources:** {', '.join(c['expected_sources']) or '(none)'}",
                 f"- **Retrieved:** {', '.join(c['retrieved_document_ids']) or '(none)'}",
                 f"- **Cited:** {', '.join(c['cited_document_ids']) or '(none)'}"]

@@ -3,10 +3,20 @@
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from evals.metrics import HEADLINE, HIGHER_IS_BETTER
-from evals.report_format import PER_TAG_COLUMNS, failing, fmt, metric_label
+from evals.report_format import (
+    CONFIDENCE_FIGURES,
+    CONFIDENCE_INTRO,
+    PER_TAG_COLUMNS,
+    confidence_note,
+    coverage_rows,
+    failing,
+    fmt,
+    metric_label,
+)
 
 CSS = """
 body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2933;max-width:1100px;margin:2rem auto;padding:0 1rem}
@@ -77,6 +87,56 @@ def bar_chart(per_tag: dict[str, dict], k: int) -> str:
     return "".join(parts)
 
 
+def risk_coverage_chart(points: list[dict]) -> str:
+    """The risk–coverage curve as a line with a dot per cut: coverage (0 to 1) across, risk up
+    (0 to the largest risk, rounded up to a tenth); lower and further right is better."""
+    left, top, plot_w, plot_h, bottom = 64, 14, 440, 220, 46
+    y_max = max(math.ceil(max(p["risk"] for p in points) * 10 - 1e-9) / 10, 0.1)
+    x = lambda c: left + c * plot_w
+    y = lambda r: top + plot_h - r / y_max * plot_h
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + plot_w + 24}" height="{top + plot_h + bottom}" '
+             'role="img" aria-label="Risk against coverage" font-family="system-ui,sans-serif" font-size="12">']
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(f'<line x1="{x(tick):.1f}" y1="{top}" x2="{x(tick):.1f}" y2="{top + plot_h}" stroke="#d9e2ec"/>'
+                     f'<text x="{x(tick):.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="#52606d">{tick:g}</text>')
+    for i in range(5):
+        r = y_max * i / 4
+        parts.append(f'<line x1="{left}" y1="{y(r):.1f}" x2="{left + plot_w}" y2="{y(r):.1f}" stroke="#d9e2ec"/>'
+                     f'<text x="{left - 6}" y="{y(r) + 4:.1f}" text-anchor="end" fill="#52606d">{round(r, 3):g}</text>')
+    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#52606d"/>'
+                 f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#52606d"/>'
+                 f'<text x="{left + plot_w / 2}" y="{top + plot_h + 38}" text-anchor="middle">'
+                 "coverage (share of questions answered, most confident first)</text>"
+                 f'<text transform="translate(16 {top + plot_h / 2}) rotate(-90)" text-anchor="middle">'
+                 "risk (share answered wrong)</text>")
+    line = " ".join(f"{x(p['coverage']):.1f},{y(p['risk']):.1f}" for p in points)
+    parts.append(f'<polyline points="{line}" fill="none" stroke="#2f6fde" stroke-width="2"/>')
+    for p in points:
+        cut = "no confidence" if p["confidence"] is None else f"confidence ≥ {p['confidence']:g}"
+        parts.append(f'<circle cx="{x(p["coverage"]):.1f}" cy="{y(p["risk"]):.1f}" r="3" fill="#2f6fde">'
+                     f'<title>{escape(cut)}: coverage {p["coverage"]:.3f}, risk {p["risk"]:.3f}</title></circle>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def confidence_section(m: dict) -> list[str]:
+    """The "Confidence" section: the review figures, accuracy at coverage, the risk–coverage plot;
+    nothing when the run had no confidences."""
+    rows = coverage_rows(m)
+    if not rows:
+        return []
+    out = [f"<h2>Confidence</h2><p>{escape(CONFIDENCE_INTRO)}</p>",
+           _table(["measure", "value", "what it means"],
+                  [[(n, ""), (fmt(m.get(n), n), _rate_class(n, m.get(n))), (d, "")] for n, d in CONFIDENCE_FIGURES.items()]),
+           _table(["coverage", "cases", "accuracy", "risk"],
+                  [[(q, ""), (str(n), "num"), (fmt(a), _rate_class("verdict_accuracy", a)), (fmt(r), "num")]
+                   for q, n, a, r in rows])]
+    if m.get("risk_coverage"):
+        out.append("<p>Risk against coverage: each dot keeps only the questions at least as confident as its own "
+                   "(hover for the confidence); lower is better.</p>" + risk_coverage_chart(m["risk_coverage"]))
+    return out
+
+
 def render_html(report: dict) -> str:
     m = report["metrics"]
     k = m["k"]
@@ -111,11 +171,12 @@ def render_html(report: dict) -> str:
     out.append(_table(["expected \\ given", *cols],
                       [[(e, ""), *((str(row.get(g, 0)), "num diag" if g == e else "num") for g in cols)]
                        for e, row in m["confusion_matrix"].items()]))
+    out += confidence_section(m)
     bad = failing(report)
     out.append(f"<h2>Questions that failed ({len(bad)} of {m['n_cases']})</h2>")
     for c in bad:
         facts = [("Question", c["question"]), ("Patient", c.get("patient") or ""),
-                 ("Expected", c["expected_verdict"]), ("Got", c["verdict"]),
+                 ("Expected", c["expected_verdict"]), ("Got", c["verdict"] + confidence_note(c)),
                  ("Expected sources", ", ".join(c["expected_sources"]) or "(none)"),
                  ("Retrieved", ", ".join(c["retrieved_document_ids"]) or "(none)"),
                  ("Cited", ", ".join(c["cited_document_ids"]) or "(none)"), ("Answer", c.get("summary") or "")]
