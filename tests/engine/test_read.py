@@ -60,9 +60,6 @@ def test_a_record_with_several_quantities_keeps_each_one_its_own_values():
     assert facts.all_numbers == {"ldl": [68], "bmi": [42]}
 
 
-@pytest.mark.xfail(strict=True, reason="extract_all_numbers skips a value followed by a comma ('42,') and takes "
-                                       "the next number of the clause: 'BMI 42, AHI 30' gives BMI [30, 42], and "
-                                       "'LDL 68, A1C 7.1' gives LDL [1, 68] (the 1 of 'A1C')")
 def test_values_listed_with_commas_stay_with_their_labels():
     assert extract_facts("BMI 42, AHI 30 events per hour").all_numbers == {"bmi": [42], "ahi": [30]}
     assert extract_facts("LDL 68, A1C 7.1").all_numbers == {"ldl": [68], "a1c": [7.1]}

@@ -66,8 +66,6 @@ def test_an_informational_question_quotes_the_closest_statements():
     assert any("LDL-C is ≥ 70 mg/dL" in s.text for s in decision.deciding)
 
 
-@pytest.mark.xfail(strict=True, reason="extract_all_numbers gives 'BMI 42, AHI 30' the BMI values [30, 42] "
-                                       "(a value followed by a comma is skipped), so 'BMI ≥ 40' is not met")
 def test_a_record_listing_values_with_commas_meets_its_threshold():
     surgery = chunk("bariatric", "Bariatric surgery is considered medically necessary when ALL of the following are met:\n"
                     "- BMI ≥ 40 kg/m².", section="Medical necessity criteria > Severe obesity", title="Bariatric surgery")

@@ -5,6 +5,7 @@ two can be compared; and the normalisations both sides need (roman grades, count
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 # A number starts where a run of digits starts and never gives digits back (an atomic group), so a
 # pattern that begins with one is linear in the text: it cannot retry at every digit of a long run.
@@ -52,22 +53,45 @@ def to_number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
+# Other labelled numbers of a record, read elsewhere (facts.py): a value's clause ends at them too.
+OTHER_LABELS = r"age[ds]?|weighs?|weight"
+_LABEL = re.compile(r"(?<![a-z])(?:" + "|".join([*QUANTITIES.values(), OTHER_LABELS]) + r")(?![a-z])")
+_DURATION = r"\s*(?:weeks?|days?|months?|years?|hours?)\b"
+# A value stands alone: not glued to a word ('A1C', 'FEV1'), not the tail of a longer number
+# ('1,50'); a comma or full stop after it ends the value ('BMI 42, AHI 30').
+_VALUE = rf"(?<![a-z\d.,]){NUM}(?![\d]|[.,]\d)"
+_CLAUSE_END = re.compile(r"[;?!\n]|\.(?!\d)")
+_CHANGE = re.compile(rf"[^0-9;\n]{{0,30}}?from\s+{NUM}\s+to\s+{NUM}")
+
+
+def _clauses(low: str, label: str, starts: list[int], window: int = 60):
+    """The clause after each occurrence of ``label``: at most ``window`` characters, ending at the
+    end of its sentence or where another label starts (``starts``, sorted): in 'BMI 42, AHI 30'
+    BMI's clause is '42, ', so the number of another quantity is never taken."""
+    for m in re.finditer(rf"(?<![a-z])(?:{label})(?![a-z])", low):
+        later = bisect_left(starts, m.end())
+        end = min(starts[later], m.end() + window) if later < len(starts) else m.end() + window
+        yield _CLAUSE_END.split(low[m.end(): end], maxsplit=1)[0]
+
+
+def _label_starts(low: str) -> list[int]:
+    return [m.start() for m in _LABEL.finditer(low)]
+
+
 def extract_numbers(text: str) -> dict[str, float]:
     """Labelled quantities in free text: 'MG-ADL 9' → {'mg-adl': 9}. The first value after a label wins."""
     low = text.lower()
+    starts = _label_starts(low)
     found: dict[str, float] = {}
     for name, label in QUANTITIES.items():
-        m = re.search(rf"(?<![a-z])(?:{label})(?![a-z])", low)
-        if not m:
-            continue
-        # the first number after the label that is not a duration ("LDL-C after 12 weeks is 98")
-        window = low[m.end(): m.end() + 60]
-        change = re.match(rf"[^0-9;\n]{{0,30}}?from\s+{NUM}\s+to\s+{NUM}", window)
-        if change:  # "MG-ADL up from 5 to 10" → the current value
-            found[name] = to_number(change.group(2))
-            continue
-        for n in re.finditer(rf"{NUM}(\s*(?:weeks?|days?|months?|years?|hours?)\b)?", window):
-            if not n.group(2):
+        for clause in _clauses(low, label, starts):
+            # the first number after the label that is not a duration ("LDL-C after 12 weeks is 98")
+            change = _CHANGE.match(clause)
+            if change:  # "MG-ADL up from 5 to 10" → the current value
+                found[name] = to_number(change.group(2))
+                break
+            n = re.search(rf"{_VALUE}(?!{_DURATION})", clause)
+            if n:
                 found[name] = to_number(n.group(1))
                 break
     counted = words_to_digits(low)
@@ -82,16 +106,16 @@ def extract_all_numbers(text: str, first: dict[str, float]) -> dict[str, list[fl
     """Every labelled value of a quantity within its own clause ('testosterone 270 ng/dL; repeat
     testosterone 410 ng/dL' → [270, 410]); the first value stands when no other is found."""
     low = text.lower()
+    starts = _label_starts(low)
     out: dict[str, list[float]] = {}
     for name, label in QUANTITIES.items():
         if name not in first:
             continue
         values = []
-        for m in re.finditer(rf"(?<![a-z])(?:{label})(?![a-z])", low):
-            clause = re.split(r"[;\n]|\.(?!\d)", low[m.end(): m.end() + 60])[0]
-            if re.match(rf"[^0-9]{{0,30}}?from\s+{NUM}\s+to\s+{NUM}", clause):
+        for clause in _clauses(low, label, starts):
+            if _CHANGE.match(clause):
                 continue
-            n = re.search(rf"(?<![\d.,]){NUM}(?![\d.,]|\s*(?:weeks?|days?|months?|years?|hours?)\b)", clause)
+            n = re.search(rf"{_VALUE}(?!{_DURATION})", clause)
             if n:
                 values.append(to_number(n.group(1)))
         out[name] = sorted(set(values) | {first[name]}) if values else [first[name]]
