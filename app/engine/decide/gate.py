@@ -41,7 +41,8 @@ def topic_coverage(frame: Frame, evidence: Evidence) -> float:
     rarely use it, so its IDF is high, yet its absence says nothing about the topic."""
     common = {w for t in frame.topic_words if is_everyday_word(t) for w in stems(t)}
     words = stems(" ".join(frame.topic_words))
-    aliases = stems(" ".join(re.findall(r"\(([^)]*)\)", frame.question)))
+    # a bracket's own words ([^()]: linear on "((((…", where [^)] rescanned to the end from every bracket)
+    aliases = stems(" ".join(re.findall(r"\(([^()]*)\)", frame.question)))
     if words - aliases:
         words = words - aliases  # "benralizumab (Fasenra)": the brand in brackets is another name, not more topic
     if not words:
