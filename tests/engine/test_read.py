@@ -82,9 +82,6 @@ def test_a_daily_dose_per_kg():
     assert (regimen.dose, regimen.per_kg, regimen.per_day, regimen.duration_days) == (0.4, True, True, 5)
 
 
-@pytest.mark.xfail(strict=True, reason="_DOSE's optional '(/|per )' group takes the '/' or 'per ' of '35 g/day' "
-                                       "and nothing after it needs to match, so per_day is never set for an absolute "
-                                       "daily dose: the course total is one day's dose (35 g, not 70 g)")
 @pytest.mark.parametrize("text", ["IVIG 35 g/day for 2 days", "IVIG 35 g per day for 2 days"])
 def test_an_absolute_daily_dose_gives_the_course_total(text):
     regimen = extract_regimen(text)

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 
 from app.engine.read.quantities import DAYS_PER_UNIT, NUM, to_number
 
-_DOSE = re.compile(NUM + r"\s*(g|mg|mcg|µg|units?|iu)\s*(/|per\s+)?\s*(kg)?(?:\s*/\s*day|\s*per\s*day|/d\b)?", re.I)
+# A dose: a number, its unit, then what it is per, each written '/ X' or 'per X' ('0.4 g/kg/day',
+# '35 g per day'), and 'daily' said of the dose itself ('35 g daily').
+_DOSE = re.compile(NUM + r"\s*+(mg|mcg|µg|g|units?|iu)(?![a-zµ])((?:\s*+(?:/|per\s)\s*+[a-zµ²0-9]++)*+)(\s++daily\b)?", re.I)
+_PER = re.compile(r"\s*(?:/|per\s)\s*")
+_PER_DAY = {"day", "d"}
 _INTERVAL = re.compile(r"every\s+(\d+|other|one|two|three|four|six|eight|twelve)?\s*(day|week|month)s?|(daily|weekly|monthly)", re.I)
 _OVER = re.compile(r"(?:over|for|x|×)\s*(\d+)\s*(day|week|month)s?", re.I)
 # Where a dose or an interval is written, as whole spans (a follow-up "what about 2 g/kg?" replaces
@@ -58,9 +62,10 @@ def extract_regimen(text: str) -> Regimen:
     reg = Regimen()
     m = _DOSE.search(text)
     if m:
+        per = _PER.split(m.group(3).lower())[1:]  # '/kg/day' → ['kg', 'day']
         reg.dose, reg.unit = to_number(m.group(1)), m.group(2).lower()
-        reg.per_kg = bool(m.group(4))
-        reg.per_day = bool(re.search(r"/\s*day|per\s*day|/d\b", m.group(0)))
+        reg.per_kg = "kg" in per
+        reg.per_day = bool(_PER_DAY & set(per) or m.group(4))
     m = _INTERVAL.search(text)
     if m:
         if m.group(3):
