@@ -99,9 +99,6 @@ def test_the_question_s_regimen_is_completed_from_the_record():
     assert (frame.regimen.dose, frame.regimen.per_kg, frame.regimen.interval_days) == (1, True, 28)
 
 
-@pytest.mark.xfail(strict=True, reason="extract_regimen reads a lab value's unit as a dose: 'LDL 68 mg/dL' gives "
-                                       "dose 68 mg and 'hemoglobin 9 g/dL' a 9 g course total (merged into the "
-                                       "frame's regimen from the record)")
 def test_a_lab_value_is_not_a_dose():
     assert extract_regimen("LDL 68 mg/dL").dose is None
     assert extract_regimen("hemoglobin 9 g/dL").total_g is None

@@ -88,9 +88,6 @@ def test_a_per_kg_limitation_needs_the_course_and_the_weight():
     assert small.verdict == "no" and small.deciding[0].text == SMALL_COURSE.text
 
 
-@pytest.mark.xfail(strict=True, reason="extract_regimen reads 'hemoglobin 9 g/dL' in the record as a 9 g course; "
-                                       "9 g / 70 kg falls under the policy's 'less than 1 g/kg' limitation, and a "
-                                       "lab value turns yes into no")
 def test_a_lab_value_in_the_record_is_not_a_requested_course():
     assert decide(MG_QUESTION, "MG-ADL 9, hemoglobin 9 g/dL, weight 70 kg.", MG, SMALL_COURSE).verdict == "yes"
 

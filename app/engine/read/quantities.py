@@ -49,6 +49,39 @@ DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30, "year": 365}  # requested int
 DAYS_PER_UNIT_OF_DURATION = {"day": 1, "week": 7, "month": 30.4, "year": 365}  # durations in criteria and records
 
 
+# Units, in one table: what each measures and its size in that measure's base unit (grams,
+# litres, days). A dose is a mass or an amount, per nothing, per body size or per time; per a
+# volume or per a mass it is a concentration or a ratio ('LDL 68 mg/dL', '420 mg/g'), never a dose.
+UNITS: dict[str, tuple[str, float]] = {
+    **{u: ("mass", size) for u, size in {"g": 1.0, "mg": 1e-3, "mcg": 1e-6, "µg": 1e-6, "ug": 1e-6, "ng": 1e-9}.items()},
+    **{u: ("amount", 1.0) for u in ("unit", "units", "iu", "mol", "mmol", "meq")},
+    **{u: ("volume", size) for u, size in {"l": 1.0, "dl": 0.1, "ml": 1e-3, "µl": 1e-6, "ul": 1e-6, "mcl": 1e-6}.items()},
+    **{u: ("body", 1.0) for u in ("kg", "m2", "m²")},  # per kg of body weight, per m² of body surface
+    **{u: ("time", days) for u, days in {"h": 1 / 24, "hr": 1 / 24, "hour": 1 / 24, "d": 1, "day": 1, "week": 7,
+                                          "wk": 7, "month": 30}.items()},
+}
+DOSE_UNITS = r"mg|mcg|µg|g|units?|iu"  # what a requested dose is written in
+# per a volume or a mass: what makes a concentration or a ratio of a unit
+NOT_DOSE_PER = "|".join(sorted((u for u, (kind, _) in UNITS.items() if kind in ("volume", "mass")), key=len, reverse=True))
+
+
+def measure(unit: str) -> str | None:
+    """What a unit measures: 'mass', 'amount', 'volume', 'body', 'time' (None when unknown)."""
+    found = UNITS.get(unit.lower())
+    return found[0] if found else None
+
+
+def in_grams(value: float, unit: str) -> float | None:
+    """A mass in grams ('400', 'mg' → 0.4); None for a unit that is not a mass."""
+    found = UNITS.get(unit.lower())
+    return value * found[1] if found and found[0] == "mass" else None
+
+
+def is_concentration(per: list[str]) -> bool:
+    """Whether a quantity per ``per`` ('dl'; 'g') is a concentration or a ratio, not a dose."""
+    return any(measure(u) in ("volume", "mass") for u in per)
+
+
 def to_number(text: str) -> float:
     return float(text.replace(",", ""))
 

@@ -6,18 +6,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.engine.read.quantities import DAYS_PER_UNIT, NUM, to_number
+from app.engine.read.quantities import DAYS_PER_UNIT, DOSE_UNITS, NOT_DOSE_PER, NUM, is_concentration, to_number
 
 # A dose: a number, its unit, then what it is per, each written '/ X' or 'per X' ('0.4 g/kg/day',
-# '35 g per day'), and 'daily' said of the dose itself ('35 g daily').
-_DOSE = re.compile(NUM + r"\s*+(mg|mcg|µg|g|units?|iu)(?![a-zµ])((?:\s*+(?:/|per\s)\s*+[a-zµ²0-9]++)*+)(\s++daily\b)?", re.I)
+# '35 g per day'), and 'daily' said of the dose itself ('35 g daily'). Per a volume or a mass it is
+# a concentration ('LDL 68 mg/dL'), never a dose.
+_DOSE = re.compile(NUM + rf"\s*+({DOSE_UNITS})(?![a-zµ])((?:\s*+(?:/|per\s)\s*+[a-zµ²0-9]++)*+)(\s++daily\b)?", re.I)
 _PER = re.compile(r"\s*(?:/|per\s)\s*")
 _PER_DAY = {"day", "d"}
 _INTERVAL = re.compile(r"every\s+(\d+|other|one|two|three|four|six|eight|twelve)?\s*(day|week|month)s?|(daily|weekly|monthly)", re.I)
 _OVER = re.compile(r"(?:over|for|x|×)\s*(\d+)\s*(day|week|month)s?", re.I)
 # Where a dose or an interval is written, as whole spans (a follow-up "what about 2 g/kg?" replaces
 # the span in the earlier question). Linear time: possessive quantifiers, digits entered at their start.
-DOSE_SPAN = re.compile(r"(?<!\d)\d++(?:[.,]\d++)?+\s*+(?:g|mg|mcg|µg|units?|iu)\b(?:\s*+/\s*+(?:kg|day|d)\b)*+", re.I)
+DOSE_SPAN = re.compile(rf"(?<!\d)\d++(?:[.,]\d++)?+\s*+(?:{DOSE_UNITS})\b(?!\s*+(?:/|per\s)\s*+(?:{NOT_DOSE_PER})\b)"
+                       r"(?:\s*+/\s*+(?:kg|day|d)\b)*+", re.I)
 INTERVAL_SPAN = re.compile(r"\b(?:every\s++(?:(?:\d++|other|one|two|three|four|six|eight|twelve)\s*+)?+"
                            r"(?:day|week|month)s?|daily|weekly|monthly)\b", re.I)
 _WORDNUM = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "eight": 8, "twelve": 12, "other": 2}
@@ -60,9 +62,9 @@ class Regimen:
 
 def extract_regimen(text: str) -> Regimen:
     reg = Regimen()
-    m = _DOSE.search(text)
+    doses = ((m, _PER.split(m.group(3).lower())[1:]) for m in _DOSE.finditer(text))  # '/kg/day' → ['kg', 'day']
+    m, per = next(((m, per) for m, per in doses if not is_concentration(per)), (None, []))
     if m:
-        per = _PER.split(m.group(3).lower())[1:]  # '/kg/day' → ['kg', 'day']
         reg.dose, reg.unit = to_number(m.group(1)), m.group(2).lower()
         reg.per_kg = "kg" in per
         reg.per_day = bool(_PER_DAY & set(per) or m.group(4))
