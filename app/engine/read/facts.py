@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from app.engine.read.quantities import extract_all_numbers, extract_numbers, roman_to_digits
 
 _AGE = re.compile(r"(\d{1,3})[- ]?(?:year|yr)s?[- ]?old|\bage[ds]?\s*(?:of\s*)?(\d{1,3})\b|\b(\d{1,3})\s*(?:yo|y/o)\b|\b(\d{1,3})\s*-?(?:year-old|yrs?)\b")
+_AGE_SEX = re.compile(r"(?<![\d.,/])\b(\d{1,3})([MF])\b(?![/.\d])")  # clinicians' shorthand: "61M", "34F"
 _WEIGHT = re.compile(r"(?<![/\d.])(\d{2,3}(?:\.\d)?)\s*kg\b(?!\s*/)")
 
 
@@ -36,6 +37,8 @@ def extract_facts(text: str) -> Facts:
     m = _AGE.search(low)
     if m:
         facts.age = float(next(g for g in m.groups() if g))
+    elif (m := _AGE_SEX.search(text)) and int(m.group(1)) <= 120:
+        facts.age = float(m.group(1))
     m = _WEIGHT.search(low)
     if m:
         facts.weight_kg = float(m.group(1))
