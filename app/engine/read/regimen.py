@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.engine.read.quantities import DAYS_PER_UNIT, DOSE_UNITS, NOT_DOSE_PER, NUM, is_concentration, to_number
+from app.engine.read.quantities import DAYS_PER_UNIT, DOSE_UNITS, NOT_DOSE_PER, NUM, in_grams, is_concentration, to_number
 
 # A dose: a number, its unit, then what it is per, each written '/ X' or 'per X' ('0.4 g/kg/day',
 # '35 g per day'), and 'daily' said of the dose itself ('35 g daily'). Per a volume or a mass it is
@@ -54,6 +54,26 @@ class Regimen:
         """A recurring schedule ('every 3 weeks') is maintenance, not a single course."""
         return self.interval_days is not None and self.interval_days >= 7
 
+    @property
+    def course_days(self) -> float | None:
+        """The days a per-day dose is given in one course ('0.4 g/kg/day for 5 days' → 5); None for
+        a dose not per day, or a duration that is the length of an ongoing schedule."""
+        if not self.per_day or not self.duration_days:
+            return None
+        if self.ongoing and self.duration_days >= self.interval_days:
+            return None  # 'every 4 weeks for 6 months': six months of courses, not one
+        return self.duration_days
+
+    def grams_per_kg(self, *, course: bool = False) -> float | None:
+        """A per-kg dose in g/kg ('400 mg/kg' → 0.4), as written, or over a whole course (a daily
+        dose times its days); None for a dose not per kg or not a mass."""
+        if not self.per_kg or self.dose is None or self.unit is None:
+            return None
+        grams = in_grams(self.dose, self.unit)
+        if grams is None:
+            return None
+        return grams * (self.course_days or 1) if course else grams
+
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v not in (None, False)} | (
             {"ongoing": True} if self.ongoing else {}
@@ -85,7 +105,7 @@ def extract_regimen(text: str) -> Regimen:
         reg.count = float(n) if n.isdigit() else _ORDINALS[n]
         reg.count_unit = count_unit(m.group(2))
     if reg.dose is not None and not reg.per_kg and reg.unit == "g":
-        reg.total_g = reg.dose * (reg.duration_days if reg.per_day and reg.duration_days else 1)
+        reg.total_g = reg.dose * (reg.course_days or 1)
     return reg
 
 

@@ -8,7 +8,7 @@ import re
 from app.engine.decide.rules.cues import NEGATION
 from app.engine.decide.rules.numbers import compare_numbers
 from app.engine.read import Frame
-from app.engine.read.quantities import DAYS_PER_UNIT, DECIMAL, QUANTITIES, roman_to_digits
+from app.engine.read.quantities import DAYS_PER_UNIT, DECIMAL, QUANTITIES, in_grams, roman_to_digits
 from app.engine.read.regimen import COUNT_UNITS, count_unit
 from app.engine.records import Evidence
 from app.engine.text.statements import NEGATIVE, Sentence, split_chunk
@@ -58,17 +58,17 @@ def _per_kg_exclusion(low: str, frame: Frame) -> bool | None:
     """For 'a course totalling less than 1 g/kg is not medically necessary': True when the
     requested total per kg falls in the excluded range, False when it does not, None when the
     statement has no per-kg limit or the request no total and weight."""
-    m = re.search(r"(less than|below|under|more than|above|over|exceeding)\s+(\d+(?:\.\d+)?)\s*g/kg", low)
+    m = re.search(r"(less than|below|under|more than|above|over|exceeding)\s+(\d+(?:\.\d+)?)\s*(mg|g)/kg", low)
     if not m:
         return None
     reg, weight = frame.regimen, frame.facts.weight_kg
-    if reg.per_kg and reg.dose is not None:
-        per_kg = reg.dose * (reg.duration_days if reg.per_day and reg.duration_days else 1)
+    if reg.grams_per_kg() is not None:
+        per_kg = reg.grams_per_kg(course=True)
     elif reg.total_g is not None and weight:
         per_kg = reg.total_g / weight
     else:
         return False
-    limit = float(m.group(2))
+    limit = in_grams(float(m.group(2)), m.group(3))
     return per_kg < limit if m.group(1) in ("less than", "below", "under") else per_kg > limit
 
 

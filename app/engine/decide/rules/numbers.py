@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from app.engine.read.quantities import COUNTED, NUM, QUANTITIES, roman_to_digits
+from app.engine.read.quantities import COUNTED, NUM, QUANTITIES, in_grams, roman_to_digits, to_number
 from app.engine.read.facts import Facts
 from app.engine.read.regimen import COUNT_UNITS, Regimen, count_unit
 from app.engine.records import Evaluation
@@ -158,21 +158,48 @@ def check_count(text: str, regimen: Regimen) -> Evaluation | None:
                       f"requested {regimen.count:g} {regimen.count_unit}s vs at most {limit:g}")
 
 
+_PER_KG = re.compile(NUM + r"\s*(mg|mcg|µg|g)\s*/\s*kg(\s*/\s*d(?:ay)?\b|\s+per\s+day\b)?")
+
+
+def per_kg_doses(low: str) -> list[tuple[float, bool]]:
+    """The per-kg doses a text states, in g/kg, each with whether it is per day:
+    'no more than 400 mg/kg/day' → [(0.4, True)]."""
+    return [(in_grams(to_number(m.group(1)), m.group(2)), bool(m.group(3))) for m in _PER_KG.finditer(low)]
+
+
+def _per_kg_note(regimen: Regimen, allowed: float, daily: bool) -> tuple[bool, str]:
+    """The requested per-kg dose against a limit in g/kg, per day or per course: a daily dose over a
+    course is its total ('0.4 g/kg/day for 5 days' is 2 g/kg against 'no more than 2 g/kg')."""
+    requested = regimen.grams_per_kg(course=not daily)
+    written = f"{regimen.dose:g} {regimen.unit}/kg" + ("/day" if regimen.per_day else "")
+    if not daily and regimen.course_days:
+        written += f" for {regimen.course_days:g} days"
+    per = "g/kg/day" if daily else "g/kg"
+    shown = written if f"{requested:g} {per}" == written else f"{written} ({requested:g} {per})"
+    return requested <= allowed + 1e-9, f"requested {shown} vs limit {allowed:g} {per}"
+
+
 def check_regimen(text: str, regimen: Regimen) -> Evaluation | None:
-    """Requested dose and interval against a criterion's limits (per-kg doses, 'every N weeks')."""
+    """Requested dose and interval against a criterion's limits (per-kg doses, in g/kg whatever the
+    units written; 'every N weeks')."""
     if regimen.dose is None and regimen.interval_days is None:
         return None
     low = text.lower()
     if not re.search(r"g/kg|mg/kg|every \d+ (?:week|day|month)", low):
         return None
     notes, ok = [], True
-    if regimen.per_kg and regimen.dose is not None:
-        limits = [float(x) for x in re.findall(rf"{NUM}\s*g/kg", low)]
-        if limits:
-            allowed = max(limits)
-            fits = regimen.dose <= allowed + 1e-9
+    if regimen.grams_per_kg() is not None:
+        limits = per_kg_doses(low)
+        course = [g for g, daily in limits if not daily]
+        daily = [g for g, daily in limits if daily]
+        if daily and (regimen.per_day or not course):  # a per-day limit, for a dose known per day
+            fits, note = _per_kg_note(regimen, max(daily), daily=True)
             ok &= fits
-            notes.append(f"requested {regimen.dose:g} {regimen.unit}/kg vs limit {allowed:g} g/kg")
+            notes.append(note)
+        if course:  # the largest of the alternatives ('1 g/kg every 3 weeks or 2 g/kg every 4 weeks')
+            fits, note = _per_kg_note(regimen, max(course), daily=False)
+            ok &= fits
+            notes.append(note)
     if regimen.interval_days:
         weeks = [int(x) for x in re.findall(r"every (\d+) weeks?", low)]
         if weeks:
