@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from app.chunks import Chunk
+from app.engine.compiled import CRITERIA_FILE, CompiledDocument, read_compiled
 from app.errors import EmbedderMismatch, IndexLocked
 from app.engine.retrieve.index import CURRENT, GENERATIONS, current_generation, read_chunks
 from app.engine.retrieve.lexical import LexicalIndex
@@ -86,6 +87,8 @@ class IndexWriter:
         self.previous_chunks: dict[str, Chunk] = (
             {c.chunk_id: c for c in read_chunks(previous)} if previous and not rebuild else {}
         )
+        # the compiled criteria of the last commit (none from an index built before they existed)
+        self.previous_compiled: dict[str, CompiledDocument] = read_compiled(previous) if previous and not rebuild else {}
         self.documents: dict[str, dict] = (
             dict(self.previous_manifest["documents"]) if self.previous_manifest and not rebuild else {}
         )
@@ -176,8 +179,10 @@ class IndexWriter:
 
     # -------------------------------------------------------------- commit
 
-    def commit(self, chunks: Iterable[Chunk], documents: dict[str, dict], extra: dict) -> Path:
-        """Write the new generation beside the old, then switch ``CURRENT`` atomically."""
+    def commit(self, chunks: Iterable[Chunk], documents: dict[str, dict], extra: dict,
+               compiled: dict[str, CompiledDocument] | None = None) -> Path:
+        """Write the new generation beside the old (chunks, their compiled criteria, BM25, the
+        manifest), then switch ``CURRENT`` atomically."""
         chunk_list = list(chunks)
         self._publish()
         name = f"g{self.sequence:06d}"
@@ -190,6 +195,11 @@ class IndexWriter:
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for c in chunk_list:
                 fh.write(c.model_dump_json() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        with open(tmp / CRITERIA_FILE, "w", encoding="utf-8") as fh:
+            for doc_id in sorted(compiled or {}):
+                fh.write(compiled[doc_id].model_dump_json(exclude_none=True) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
         LexicalIndex.build([lexical_text(c) for c in chunk_list], [c.chunk_id for c in chunk_list]).save(tmp / "bm25")

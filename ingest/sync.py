@@ -14,9 +14,11 @@ from typing import Callable
 
 from app.backends import embedder_stamp, make_embeddings, make_token_counter, make_vector_store, max_chunk_tokens, make_chroma_client
 from app.chunks import Chunk
+from app.engine.compiled import CompiledDocument
 from app.errors import DocumentError, FileTooLarge
 from app.settings import Settings
 from ingest.chunking import chunk_document
+from ingest.compile import COMPILER_VERSION, compile_document
 from ingest.indexing import IndexLock, IndexWriter
 from ingest.loaders import load_document
 from ingest.manifest import SIDECAR_NAMES, Sidecars
@@ -136,6 +138,7 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
         documents = writer.documents
         count = make_token_counter(settings)
         fresh: dict[str, list[Chunk]] = {}
+        compiled: dict[str, CompiledDocument] = {}
         seen_ids: set[str] = set()
         sidecars = Sidecars(TEXT_BOUNDS)
 
@@ -175,14 +178,16 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
                 report.failed.append((str(src.path), f"cannot read: {exc.strerror or exc}"))
                 continue
             fresh[doc_id] = chunks
+            compiled[doc_id] = records = compile_criteria(chunks)
             report.pages_read += doc.pages
             report.warnings.extend((str(src.path), doubt) for doubt in doubts)
+            report.warnings.extend((str(src.path), f"criteria: {w}") for w in records.warnings)
             (report.updated if previous else report.added).append(doc_id)
             documents[doc_id] = {
                 **meta, "metadata_warnings": doubts, "manifest_row": row.label if row else "",
                 "root": str(src.root), "path": src.path.relative_to(src.root).as_posix(),
                 "sha256": sha, "pages": doc.pages, "chunk_config": chunk_config, "metadata_config": metadata_config,
-                "chunk_ids": [c.chunk_id for c in chunks],
+                "chunk_ids": [c.chunk_id for c in chunks], "criteria_warnings": records.warnings,
             }
         report.warnings[:0] = sidecars.warnings  # the manifests' own problems first
 
@@ -218,11 +223,43 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
             else:
                 all_chunks.extend(writer.previous_chunks[cid] for cid in documents[doc_id]["chunk_ids"])
         report.chunks_total = len(all_chunks)
-        changed = report.added or report.updated or report.removed or rebuild or writer.crashed_before
+        recompiled = reuse_criteria(writer, documents, compiled, report)
+        changed = report.added or report.updated or report.removed or rebuild or writer.crashed_before or recompiled
         if changed or writer.previous_manifest is None:
-            writer.commit(all_chunks, documents, {"chunker": CHUNKER_VERSION})
+            writer.commit(all_chunks, documents, {"chunker": CHUNKER_VERSION}, compiled)
             report.committed = True
         else:
             writer.release()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def compile_criteria(chunks: list[Chunk]) -> CompiledDocument:
+    """A document's compiled criteria; a fault in the compiler costs the document its records
+    (and says so in a warning), never its place in the index."""
+    try:
+        return compile_document(chunks)
+    except Exception as exc:  # noqa: BLE001 - any compiler fault: the document still ingests
+        log.exception("criteria compiler failed on %s", chunks[0].document_id if chunks else "?")
+        return CompiledDocument(document_id=chunks[0].document_id if chunks else "", compiler=COMPILER_VERSION,
+                                warnings=[f"criteria could not be compiled ({exc.__class__.__name__}: {exc})"])
+
+
+def reuse_criteria(writer: IndexWriter, documents: dict[str, dict], compiled: dict[str, CompiledDocument],
+                   report: SyncReport) -> bool:
+    """Fill ``compiled`` for the documents this sync did not read: their records from the last
+    commit, or compiled again from their stored chunks (no re-embedding) when the last commit has
+    none (an index built before criteria were compiled) or an older compiler wrote them. True
+    when any was compiled again, so the generation is rewritten with them."""
+    again = False
+    for doc_id, entry in documents.items():
+        if doc_id in compiled:
+            continue
+        old = writer.previous_compiled.get(doc_id)
+        if old is None or old.compiler != COMPILER_VERSION:
+            old = compile_criteria([writer.previous_chunks[cid] for cid in entry["chunk_ids"]])
+            entry["criteria_warnings"] = old.warnings
+            report.warnings.extend((entry.get("path", doc_id), f"criteria: {w}") for w in old.warnings)
+            again = True
+        compiled[doc_id] = old
+    return again
