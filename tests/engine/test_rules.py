@@ -119,9 +119,6 @@ def test_a_grade_d_recommendation_says_no_and_a_grade_c_conditional():
     assert younger.verdict == "conditional" and younger.deciding[0].text == "Grade: C, offered to selected men."
 
 
-@pytest.mark.xfail(strict=True, reason="_grade_line inserts the grade statement into decision.deciding, which is "
-                                       "the same list as the closest statements that already hold it: the rationale "
-                                       "quotes the grade twice")
 def test_the_grade_is_quoted_once():
     texts = [s.text for s in decide(SCREEN, "74-year-old man", GRADE_D).deciding]
     assert len(texts) == len(set(texts))
