@@ -1,5 +1,5 @@
 """The command line: ``criterion ingest PATH…``, ``criterion ask "…"``, ``criterion serve``,
-``criterion eval --cases …``. An entry point: it builds things and hands them down; heavy
+``criterion criteria DOC_ID``, ``criterion eval --cases …``. An entry point: it builds things and hands them down; heavy
 imports wait until a command runs, so ``--help`` is instant."""
 
 from __future__ import annotations
@@ -136,6 +136,33 @@ def serve(
     except ValueError as exc:
         _fail(str(exc))
     uvicorn.run(application, host=settings.api.host, port=settings.api.port, log_level="warning")
+
+
+@app.command()
+def criteria(
+    document_id: str = typer.Argument(..., help="A document id, as `GET /v1/documents` lists them (policies/pcsk9-inhibitors)."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Index directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print the compiled records as JSON."),
+) -> None:
+    """Show what ingest compiled from a document: its criteria trees, exclusions, limits and
+    recommendations, each with its quote and chunk id."""
+    from app.compiled_view import outline
+    from app.engine.compiled import read_compiled
+    from app.engine.retrieve.index import current_generation
+
+    settings = _settings(index)
+    generation = current_generation(settings.index_path)
+    if generation is None:
+        _fail(f"no index at {settings.index_path}: run `criterion ingest corpus` first")
+    documents = json.loads((generation / "manifest.json").read_text())["documents"]
+    if document_id not in documents:
+        _fail(f"no document {document_id!r} in {settings.index_path}", 1)
+    compiled = read_compiled(generation).get(document_id)
+    if compiled is None:
+        _fail(f"{document_id!r} has no compiled criteria: the index predates them; run `criterion ingest` "
+              "on its folder to compile them (nothing is embedded again)", 1)
+    title = documents[document_id].get("title", "")
+    print(compiled.model_dump_json(indent=2) if as_json else "\n".join(outline(compiled, title)))
 
 
 def _register_eval() -> None:

@@ -33,6 +33,7 @@ _TRAILING_CONJUNCTION = re.compile(r"[;,]?\s+(?:and|or|and/or)$|;$")
 _AT_LEAST_N = re.compile(r"(?:at least|a minimum of)\s+(\d{1,2}|two|three|four|five)\s+of\b|"
                          r"(\d{1,2}|two|three|four|five)\s+or more of\b")
 _NUMBER = {"two": 2, "three": 3, "four": 4, "five": 5}
+_EXCEPT = re.compile(r"\b(?:except|unless)\b", re.I)
 _CRITERIA_LEAD = re.compile(r"criteri|must|medically necessary|eligib|requir|indicat", re.I)
 
 
@@ -186,10 +187,14 @@ class Compiler:
         lead = block.lead
         said = wording(lead.text) if lead else None
         if said in ("experimental", "not_covered"):
-            for item, ctx in self.leaves(block.items, lead.text.strip()):
-                self.statement(chunk, "exclusion", item.text, *self.cite(item), context=ctx)
-            return
-        if lead is not None and cls == "policy" and said != "covered" and not _CRITERIA_LEAD.search(lead.text):
+            if not _EXCEPT.search(lead.text):
+                for item, ctx in self.leaves(block.items, lead.text.strip()):
+                    self.statement(chunk, "exclusion", item.text, *self.cite(item), context=ctx)
+                return
+            # 'not covered except … when ALL of the following are met': the exclusion, and its exception's criteria
+            self.statement(chunk, "exclusion", lead.text, lead.text, lead.chunk_id)
+            title = lead.text.strip()
+        if lead is not None and cls == "policy" and said is None and not _CRITERIA_LEAD.search(lead.text):
             for item, _ in self.leaves(block.items, ""):  # a list in a general section: not criteria
                 if wording(item.text) in ("experimental", "not_covered"):
                     self.statement(chunk, cls, item.text, *self.cite(item))

@@ -16,9 +16,8 @@ from typing import Iterable, Union
 
 from app.chunks import Chunk
 from app.engine.text.sentences import SENTENCE_END
+from ingest.list_markers import inline_items, marker
 
-BULLETS = "-*•●▪◦■–—○·‣⁃➢►"
-_ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"}
 _MAX_OVERLAP_LINES = 12  # a chunk repeats at most its overlap's worth of the previous chunk's lines
 MAX_DEPTH = 12  # lists nest no deeper: an item below it is read as its parent's sibling
 LIST_PHRASES_ANY = ("any of the following", "one or more of", "at least one of", "one of the following",
@@ -83,50 +82,6 @@ def is_lead(text: str) -> bool:
     return _ends_as_lead(text) or lead_phrase(text) is not None and "following" in text.lower()
 
 
-def _marker(raw: str) -> tuple[int, str | None, str | None, int]:
-    """(indent, style, alternative style, where the words start) of one raw line."""
-    body = raw.lstrip(" \t")
-    indent = len(raw) - len(body) + 3 * raw[:len(raw) - len(body)].count("\t")
-    at = len(raw) - len(body)
-    none = (indent, None, None, at)
-    if len(body) < 3:
-        return none
-    if body[0] in BULLETS and body[1] in " \t":
-        return indent, f"bullet{body[0]}", None, at + 2
-    if body[0] == "o" and body[1] == " " and body[2].isupper():
-        return indent, "bullet-o", None, at + 2
-    opened = body[0] == "("
-    j = 1 if opened else 0
-    k = j
-    while k < len(body) and k - j < 12 and (body[k].isalnum() or body[k] == "."):
-        k += 1
-    token, close = body[j:k], body[k:k + 1]
-    if not token or not close:
-        return none
-    if not opened and close == " " and "." in token.strip("."):  # '3.9.1 The contractor …'
-        parts = token.strip(".").split(".")
-        if len(parts) <= 4 and all(p.isdigit() and len(p) <= 2 for p in parts) and body[k + 1:k + 2].isupper():
-            return indent, f"dotted{len(parts)}", None, at + k + 1
-        return none
-    if (opened and close != ")") or (not opened and close not in ".)") or body[k + 1:k + 2] not in (" ", "\t"):
-        return none
-    words = body[k + 1:].lstrip()
-    if not words or not (words[0].isalpha() or words[0] in "(\"'“"):
-        return none
-    punct = "()" if opened else close
-    if token.isdigit() and len(token) <= 3:
-        kind, alt = "num", None
-    elif token.lower() in _ROMAN:
-        kind = "roman" if token.islower() else "ROMAN"
-        alt = ("alpha" if token.islower() else "ALPHA") if len(token) == 1 else None
-    elif len(token) == 1 and token.isalpha():
-        kind, alt = ("alpha" if token.islower() else "ALPHA"), None
-    else:
-        return none
-    start = at + len(body) - len(words)
-    return indent, kind + punct, (alt + punct if alt else None), start
-
-
 def _split_lead(text: str) -> int | None:
     """Where a trailing lead sentence starts in a line that says something else first (a PDF's
     'GENE: ALK … Coverage Guidelines: … is covered for the following indications:' glued to the
@@ -140,7 +95,19 @@ def _split_lead(text: str) -> int | None:
 
 
 def read_line(raw: str, chunk_id: str, offset: int) -> list[Line]:
-    indent, style, alt, at = _marker(raw)
+    """The lines one raw line of a chunk holds: itself, split where numbered items start inside
+    it and where a trailing lead sentence starts."""
+    cuts = [0, *inline_items(raw), len(raw)]
+    if len(cuts) == 2:
+        return _read_one(raw, chunk_id, offset)
+    out: list[Line] = []
+    for a, b in zip(cuts, cuts[1:]):
+        out.extend(_read_one(raw[a:b].rstrip(), chunk_id, offset + a))
+    return out
+
+
+def _read_one(raw: str, chunk_id: str, offset: int) -> list[Line]:
+    indent, style, alt, at = marker(raw)
     words = raw[at:].rstrip()
     if not words.strip():
         return []

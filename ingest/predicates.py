@@ -199,8 +199,8 @@ def duration(text: str) -> Duration | None:
     m = _DURATION.search(low)
     if not m:
         return None
-    before = re.sub(r"\s(?:for|of|over|lasting|in|has|have|had|is|are|was)$", "", " " + low[max(0, m.start() - 80):m.start()].strip(" ,"))
-    subject = " ".join(before.split()[-4:])
+    before = re.sub(r"^(?:the |a |an )?(?:patient |member )?", "", low[:min(m.start(), 120)].strip(" ,"))
+    subject = " ".join(before.split()[:6]).strip(" ,;")
     days = int(m.group("n")) * DAYS_PER_UNIT_OF_DURATION[m.group("unit")]
     return Duration(subject=subject, comparator=_DURATION_CMP[m.group("cmp")], days=round(days, 1))
 

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import Field
 
 from app.api.access import Principal, caller, maintainer
-from app.api.models import DeleteResult, DocumentDetail, DocumentList, DocumentSummary, Section, UploadResult
+from app.api.models import (DeleteResult, DocumentCriteria, DocumentDetail, DocumentList, DocumentSummary, Section,
+                            UploadResult)
 from app.api.uploads import check_bytes, safe_name
 from app.errors import AppError, DocumentError, NotFound
 from ingest.loaders import load_document
@@ -50,6 +51,24 @@ def list_documents(request: Request, who: Principal = Depends(caller),
     items = [_summary(doc_id, entry, state.uploads.root) for doc_id, entry in sorted(documents.items())
              if issuer is None or issued_by(entry.get("issuer", ""), issuer)]
     return DocumentList(count=len(items), documents=items)
+
+
+@router.get("/v1/documents/{document_id:path}/criteria", response_model=DocumentCriteria | DocumentRecord,
+            summary="What ingest compiled from one document: criteria trees, exclusions, limits, recommendations")
+def get_document_criteria(document_id: str, request: Request, who: Principal = Depends(caller)):
+    """Each record with its quote and chunk id. (A document whose own id ends in '/criteria' is shown
+    as ``GET /v1/documents/{id}`` shows it.)"""
+    index = request.app.state.runtime.current().index
+    entry = index.documents.get(document_id)
+    if entry is None and f"{document_id}/criteria" in index.documents:
+        return _detail(request, f"{document_id}/criteria")
+    if entry is None:
+        raise NotFound(f"no document {document_id!r}; GET /v1/documents lists them", code="document_not_found")
+    compiled = index.compiled.get(document_id)
+    title = entry.get("title", document_id)
+    if compiled is None:
+        return DocumentCriteria(document_id=document_id, compiler="", title=title, compiled=False)
+    return DocumentCriteria.model_validate({**compiled.model_dump(), "title": title})
 
 
 @router.get("/v1/documents/{document_id:path}", response_model=DocumentRecord, summary="One document and its sections")

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.engine.compiled import CompiledDocument
 from app.schemas import Answer, Verdict
 
 
@@ -100,6 +101,14 @@ class DocumentDetail(DocumentSummary):
     pages: int = 0
     sha256: str = ""
     sections: list[Section]
+
+
+class DocumentCriteria(CompiledDocument):
+    """What ingest compiled from one document (``GET /v1/documents/{id}/criteria``)."""
+
+    title: str = ""
+    compiled: bool = Field(True, description="False when the index was built before criteria were compiled: no "
+                           "records until its folder is ingested again (nothing is embedded again).")
 
 
 class DocumentList(BaseModel):

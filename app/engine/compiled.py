@@ -213,6 +213,38 @@ class CompiledDocument(BaseModel):
         yield from self.recommendations
 
 
+def _n(x: float) -> str:
+    return f"{x:g}"
+
+
+def describe(p: Predicate | Amount | Interval | Span) -> str:
+    """A predicate or a value in a line a maintainer reads: 'ldl >= 70 mg/dl', 'age >= 18'."""
+    if isinstance(p, Quantity):
+        value = f"{_n(p.value)} to {_n(p.upper)}" if p.comparator == "between" and p.upper is not None else _n(p.value)
+        return f"{p.subject} {'' if p.comparator == 'between' else p.comparator + ' '}{value} {p.unit}".strip()
+    if isinstance(p, AgeBand):
+        low = f"{'>=' if p.lower_inclusive else '>'} {_n(p.lower)}" if p.lower is not None else ""
+        high = f"{'<=' if p.upper_inclusive else '<'} {_n(p.upper)}" if p.upper is not None else ""
+        return "age " + " and ".join(b for b in (low, high) if b)
+    if isinstance(p, Sex):
+        return f"sex {p.sex}"
+    if isinstance(p, PriorTherapies):
+        each = f", each >= {_n(p.min_days)} days" if p.min_days else ""
+        return f"prior therapies >= {p.count} of {p.of}{each}"
+    if isinstance(p, Duration):
+        return f"duration of '{p.subject}' {p.comparator} {_n(p.days)} days"
+    if isinstance(p, Finding):
+        return f"{'has' if p.present else 'has no'} {p.finding}"
+    if isinstance(p, Regimen):
+        return "regimen " + "; ".join(describe(v) for v in [*p.doses, *p.intervals, *p.durations])
+    if isinstance(p, Amount):
+        value = f"{_n(p.value)}-{_n(p.upper)}" if p.upper is not None else _n(p.value)
+        return f"{'' if p.comparator == '=' else p.comparator + ' '}{value} {p.unit}{' per ' + p.per if p.per else ''}"
+    if isinstance(p, Interval):
+        return f"{'' if p.comparator == '=' else p.comparator + ' '}every {_n(p.days)} days"
+    return f"{'' if p.comparator == '=' else p.comparator + ' '}{_n(p.days)} days"
+
+
 def criteria_of(node: Group) -> Iterator[Criterion | Group]:
     """Every node under ``node``, depth first (groups before their items)."""
     for item in node.items:
