@@ -44,8 +44,14 @@ def _segment_score(text: str, title_words, asked) -> float | None:
     body = re.sub(r"\b(?:is|are) (?:considered |not ).*$", " ", body)  # drop the predicate
     segments = re.split(r",|\bor\b|\band\b", body)
     best = None
-    for seg in segments:
-        specific = {w for w in stems(seg) - title_words - POLICY_GENERIC_STEMS
+    for n, seg in enumerate(segments):
+        # "<intervention> for <condition>": the policy's title may stand in for the intervention, never
+        # for the condition — "galcanezumab for chronic cluster headache" is not about chronic migraine
+        # because the title also names cluster headache. A later list item is a condition.
+        split = re.split(r"\b(?:for|in)\b", seg, maxsplit=1)
+        intervention, condition = (split[0], split[1]) if len(split) == 2 else (("", seg) if n else (seg, ""))
+        words = (stems(intervention) - title_words) | stems(condition)
+        specific = {w for w in words - POLICY_GENERIC_STEMS
                     if not any(ch.isdigit() for ch in w) or re.match(r"(type|grade|class|stage|level)\d", w)}
         if not specific:
             continue
