@@ -3,8 +3,6 @@ fact by fact, a guideline's grade and age bands; and criteria lists as the polic
 
 from __future__ import annotations
 
-import pytest
-
 from app.engine.decide.rules import RulesDecider
 from app.engine.decide.rules.criteria import evaluate
 from app.engine.decide.rules.criteria_list import parse_criteria
@@ -124,9 +122,6 @@ def test_the_grade_is_quoted_once():
     assert len(texts) == len(set(texts))
 
 
-@pytest.mark.xfail(strict=True, reason="split_chunk drops statements under 12 characters, so 'Grade: D.' (the "
-                                       "USPSTF records' form: 'Grade: D. Sex: male. Ages: 70 to 100.') is never a "
-                                       "statement and _grade_line never finds it; the verdict falls to 'informational'")
 def test_a_grade_written_as_the_uspstf_records_write_it_decides():
     record = psa("Grade: D. Sex: male. Ages: 70 to 100.\nPSA-based screening for prostate cancer in men 70 years "
                  "and older.", "Men 70 years and older")

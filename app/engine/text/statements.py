@@ -69,19 +69,27 @@ def _split(text: str, section: str) -> tuple[tuple[str, int, str], ...]:
     return tuple(_pieces(text, section))
 
 
+# A labelled field: a short label, a colon, a short value ('Grade: B.', 'Sex: male.', 'Ages: 65 to 75.')
+_FIELD = re.compile(r"[A-Z][A-Za-z /-]{0,24}:\s+[^\s:][^:]{0,30}")
+
+
 def _pieces(text: str, section: str):
-    pos = 0
-    for piece in STATEMENT_BOUNDARY.split(text):
-        start = text.find(piece, pos) if piece else -1
-        if start < 0:
-            continue
-        pos = start + len(piece)
-        stripped = piece.strip()
-        if stripped.startswith("- "):
-            stripped = stripped[2:].strip()
-        if len(stripped) < 12 or not re.search(r"[A-Za-z]{3}", stripped):
-            continue
-        yield stripped, text.index(stripped, start), stance_of(stripped, section)
+    """Each line's statements. A line made only of labelled fields, as records write a grade and its
+    population ('Grade: D. Sex: male. Ages: 70 to 100.'), is one statement, however short: its fields
+    are read together, and none is quoted alone."""
+    end = -1
+    for line in text.split("\n"):
+        start, end = end + 1, end + 1 + len(line)
+        pieces = [p.strip() for p in STATEMENT_BOUNDARY.split(line) if p.strip()]
+        pieces = [p[2:].strip() if p.startswith("- ") else p for p in pieces]
+        fields = bool(pieces) and all(_FIELD.fullmatch(p) for p in pieces)
+        at = start
+        for piece in [line.strip().removeprefix("- ").strip()] if fields else pieces:
+            begin = text.index(piece, at)
+            at = begin + len(piece)
+            if (len(piece) < 12 and not fields) or not re.search(r"[A-Za-z]{3}", piece):
+                continue
+            yield piece, begin, stance_of(piece, section)
 
 
 _DISAGREEMENT_SECTION = re.compile(r"\bdisagree", re.I)
