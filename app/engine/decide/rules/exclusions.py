@@ -42,15 +42,16 @@ def _segment_score(text: str, title_words, asked) -> float | None:
     best share of an item's specific words found in the request."""
     body = re.sub(r"\([^)]*\)", " ", _join_kinds(text))
     body = re.sub(r"\b(?:is|are) (?:considered |not ).*$", " ", body)  # drop the predicate
-    segments = re.split(r",|\bor\b|\band\b", body)
+    # "<intervention> for <condition A>, <B> or <C>": the policy's title may stand in for the
+    # intervention, never for a condition — "galcanezumab for chronic cluster headache" is not about
+    # chronic migraine because the title also names cluster headache. Without "for"/"in", every item
+    # is read as before (title words implied).
+    parts = re.split(r"\b(?:for|in)\b", body, maxsplit=1)
+    intervention = stems(parts[0]) - title_words if len(parts) == 2 else frozenset()
+    segments = re.split(r",|\bor\b|\band\b", parts[1] if len(parts) == 2 else body)
     best = None
-    for n, seg in enumerate(segments):
-        # "<intervention> for <condition>": the policy's title may stand in for the intervention, never
-        # for the condition — "galcanezumab for chronic cluster headache" is not about chronic migraine
-        # because the title also names cluster headache. A later list item is a condition.
-        split = re.split(r"\b(?:for|in)\b", seg, maxsplit=1)
-        intervention, condition = (split[0], split[1]) if len(split) == 2 else (("", seg) if n else (seg, ""))
-        words = (stems(intervention) - title_words) | stems(condition)
+    for seg in segments:
+        words = (intervention | stems(seg)) if len(parts) == 2 else stems(seg) - title_words
         specific = {w for w in words - POLICY_GENERIC_STEMS
                     if not any(ch.isdigit() for ch in w) or re.match(r"(type|grade|class|stage|level)\d", w)}
         if not specific:
