@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path as PathParam, Query, Request, UploadFile
 from pydantic import Field
 
 from app.api.access import Principal, caller, maintainer
@@ -55,7 +55,8 @@ def list_documents(request: Request, who: Principal = Depends(caller),
 
 @router.get("/v1/documents/{document_id:path}/criteria", response_model=DocumentCriteria | DocumentRecord,
             summary="What ingest compiled from one document: criteria trees, exclusions, limits, recommendations")
-def get_document_criteria(document_id: str, request: Request, who: Principal = Depends(caller)):
+def get_document_criteria(request: Request, document_id: str = PathParam(min_length=1, max_length=1000),
+                          who: Principal = Depends(caller)):
     """Each record with its quote and chunk id. (A document whose own id ends in '/criteria' is shown
     as ``GET /v1/documents/{id}`` shows it.)"""
     index = request.app.state.runtime.current().index

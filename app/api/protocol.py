@@ -55,11 +55,16 @@ class Protocol:
     def allowed(self, scope) -> list[str]:
         """The methods some route accepts at this path, in a stable order (empty: no such path).
         A path that a route names literally ('/v1/chat/completions') is that route's alone: a
-        templated route it also fits ('/v1/chat/{session_id}') does not add its methods."""
+        templated route it also fits ('/v1/chat/{session_id}') does not add its methods; nor does
+        a less specific template ('/v1/documents/{id}' beside '/v1/documents/{id}/criteria')."""
         routes = list(_flat(self.router.routes))
         literal = [r for r in routes if getattr(r, "path", None) == scope["path"] and "{" not in r.path]
         if literal:
             routes = literal
+        fitting = [r for r in routes if any(r.matches({**scope, "method": m})[0] != Match.NONE for m in PROBED)]
+        if fitting:
+            most = max(_fixed_chars(r) for r in fitting)
+            routes = [r for r in fitting if _fixed_chars(r) == most]
         methods: set[str] = set()
         for method in PROBED:
             probe = {**scope, "method": method}
@@ -71,6 +76,12 @@ class Protocol:
         if "GET" in methods:
             methods.add("HEAD")
         return sorted(methods | {"OPTIONS"}) if methods else []
+
+
+def _fixed_chars(route) -> int:
+    """How much of a route's path is fixed text rather than parameters: the more, the more specific."""
+    path = getattr(route, "path", "")
+    return len(path) - sum(len(part.split("}")[0]) + 2 for part in path.split("{")[1:])
 
 
 def _flat(routes):
