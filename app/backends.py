@@ -141,11 +141,14 @@ def make_vector_store(settings: Settings, embeddings: Embeddings, client=None, *
 
 def make_dense_search(settings: Settings, client, collection: str, store):
     """Dense search over the index's collection (``store`` is its LangChain vector store), as
-    ``retrieval.dense_query`` says."""
+    ``retrieval.dense_query`` says. Over the embedded store, 'chroma' searches the collection's
+    vectors exactly, in memory: each process replays Chroma's unpersisted log into its own HNSW
+    graph, so the graph's approximate answers differ from process to process (see
+    ``app.engine.retrieve.dense``); a Chroma server holds one graph for all its clients."""
     from app.engine.retrieve.dense import ChromaSearch, VectorStoreSearch
 
     if settings.retrieval.dense_query == "chroma":
-        return ChromaSearch(client.get_collection(collection))
+        return ChromaSearch(client.get_collection(collection), exact=settings.store == "chroma-local")
     return VectorStoreSearch(store)
 
 
