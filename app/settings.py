@@ -92,9 +92,9 @@ class RetrievalSettings(BaseModel):
     max_per_document: int = Field(5, ge=0, description="Most of the k passages one document may hold (0: no limit).")
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode.")
     dense_query: Literal["chroma", "vector-store"] = Field(
-        "chroma", description="How dense candidates are fetched: 'chroma' asks the Chroma collection for ids and "
-        "distances only (the index holds the texts); 'vector-store' goes through LangChain's VectorStore API, "
-        "for any store. Same results; 'chroma' is about 3.5 ms faster per question.",
+        "chroma", description="How dense candidates are found: 'chroma' asks Chroma for ids and distances only "
+        "(over the embedded store: an exact in-memory search, the same in every process; over a Chroma server: "
+        "its HNSW query); 'vector-store' goes through LangChain's VectorStore API, for any store.",
     )
     min_similarity: float = Field(
         0.47, ge=-1, le=1,
