@@ -17,6 +17,10 @@ _LETTER = re.compile(r"(?i:\bgrade):?\s+([ABCDI])\b|\(\s*([ABCD]) recommendation
 _BRACKET = re.compile(r"\[([^\[\]]{1,160})\]")
 _STRENGTH = re.compile(r"recommendation|level|class|grade|consensus|evidence|statement|advice|appropriate|"
                        r"strong|conditional|weak|good practice|expert opinion", re.I)
+_TAIL = re.compile(r"[\[(]\s*([^\[\]()]{1,80}?)\s*[\])]\s*\.?\s*$")  # '… (Weak for).', '… [B]'
+_GRADE_WORDS = re.compile(r"^(?:(?:strong|weak|conditional)\s+(?:for|against)\b.*|category\s+[ivx]+[a-c]?|[A-D]|EO|GPP)$",
+                          re.I)
+_DIRECTION = re.compile(r"^(?:strong|weak|conditional)\s+(for|against)\b", re.I)
 _LETTER_STANCE = {"A": "for", "B": "for", "C": "individual", "D": "against", "I": "insufficient"}
 _STANCES: list[tuple[str, re.Pattern]] = [(name, re.compile(p, re.I)) for name, p in [
     ("against", r"recommends? against|suggests? against|recommendation against|should not|not recommended|"
@@ -28,8 +32,9 @@ _STANCES: list[tuple[str, re.Pattern]] = [(name, re.compile(p, re.I)) for name, 
     ("for", r"\brecommends?\b|\bsuggests?\b|\brecommended\b|\bshould\b|(?:is|are) appropriate|may be considered|"
             r"is indicated|are indicated|is reasonable|first-line|established as effective|may be offered"),
 ]]
-_STRONG_VERB = re.compile(r"\b(?:recommends|concludes)\b|is recommended|are recommended|individual decision|"
-                          r"should be an individual|recommends? against|selectively offer", re.I)
+_STRONG_VERB = re.compile(r"\b(?:recommends|concludes)\b|\b(?:is|are) (?:not )?recommended|individual decision|"
+                          r"should be an individual|recommends? against|selectively offer|^(?:we )?(?:recommend|suggest)\b|"
+                          r"\bwe (?:recommend|suggest)\b", re.I)
 _AGAINST_HEADING = re.compile(r"recommends against|not recommended|do not do", re.I)
 _POPULATION = re.compile(
     r"\b(?:(?:all|asymptomatic|nonpregnant|pregnant|postmenopausal|premenopausal|older|younger|young|sexually active|"
@@ -71,6 +76,9 @@ def read(text: str, section: str, *, grade_line: tuple[str, str] | None, strict:
     letter_m = _LETTER.search(text)
     letter = next((g for g in letter_m.groups() if g), "") if letter_m else ""
     bracket = [b for b in _BRACKET.findall(text) if _STRENGTH.search(b)]
+    tail = _TAIL.search(text)
+    if tail and _GRADE_WORDS.match(tail.group(1)) and tail.group(1) not in bracket:
+        bracket.append(tail.group(1))  # a guideline's own strength ('Strong for', 'Category IB', '[B]')
     grade_quote = ""
     if not letter and grade_line:
         letter, grade_quote = grade_line
@@ -79,8 +87,11 @@ def read(text: str, section: str, *, grade_line: tuple[str, str] | None, strict:
         return None
     if (strict or grade_line) and not (letter_m or bracket or _STRONG_VERB.search(text)):
         return None  # 'should' alone, or a grade read off the section: the statement must recommend
+    direction = _DIRECTION.match(bracket[-1].strip()) if bracket else None
     if letter:
         stance = _LETTER_STANCE[letter]
+    elif direction:
+        stance = direction.group(1).lower()
     elif _AGAINST_HEADING.search(section) and wording in ("for", None):
         stance = "against"
     elif wording:
@@ -91,7 +102,7 @@ def read(text: str, section: str, *, grade_line: tuple[str, str] | None, strict:
     age, sex_of = None, None
     if grade_line:  # a USPSTF-style section: its heading is the population, its grade line the band
         population = section.split(SECTION_SEP)[-1]
-        age, sex_of = age_band(grade_line[1]), sex(grade_line[1])
+        age, sex_of = age_band(population) or age_band(grade_line[1]), sex(grade_line[1])  # the heading's band is finer
     if not population:
         m = _POPULATION.search(text)
         if m:

@@ -17,7 +17,8 @@ _HEADINGS: list[tuple[str, re.Pattern]] = [(name, re.compile(pattern, re.I)) for
                r"duration of (?:therapy|treatment|approval|authori)"),
     ("exclusion", r"exclusion|not medically necessary|not covered|non-?covered|excluded"),
     ("continuation", r"continuation|re-?authori[sz]ation|renewal"),
-    ("indication", r"medical necessity|necessity criteria|coverage criteria|\bcriteria\b|indications?\b|"
+    ("contraindication", r"contraindicat"),
+    ("indication", r"medical necessity|necessity criteria|coverage criteria|\bcriteria\b|\bindications?\b|"
                    r"covered (?:services|indications|conditions)|eligib|initial (?:authori|approval|therapy)"),
     ("other", r"rating scheme|\bmethods?\b|type of evidence|description of|qualifying statements|potential (?:harms|benefits)|"
               r"disclaimer|funding|conflicts? of interest|disclosure|bibliograph|availability|resources|ngc status|"
@@ -25,7 +26,7 @@ _HEADINGS: list[tuple[str, re.Pattern]] = [(name, re.compile(pattern, re.I)) for
               r"date released|number of source|implementation|major outcomes|interventions and practices|"
               r"target population|disease/condition|clinical algorithm|companion documents|adaptation"),
     ("recommendation", r"recommend|\bgrade\b"),
-    ("other", r"background|description|rationale|evidence|references?|\bcodes?\b|coding|definitions?|history|\bscope\b|"
+    ("other-short", r"background|description|rationale|evidence|references?|\bcodes?\b|coding|definitions?|history|\bscope\b|"
               r"purpose|applicab|revision|effective|sources?\b|summary|where sources disagree|notes?\b|overview|"
               r"responsibilit|claims|billing|reimburse|contractor"),
     ("policy", r"\bpolicy\b|coverage|\bcovered\b|benefit"),
@@ -43,6 +44,12 @@ def classify(section: str, title: str, doc_type: str) -> str:
     for heading in reversed(headings):
         for name, pattern in _HEADINGS:
             if pattern.search(heading):
+                if name == "contraindication":  # what a policy excludes; in a guideline, clinical advice
+                    return "exclusion" if doc_type == "policy" else "other"
+                if name == "other-short":  # 'Evidence summary', 'Revision history' — not a population
+                    if len(heading.split()) > 6:  # ('Adults … with a smoking history')
+                        continue
+                    return "other"
                 return name
     return "policy" if doc_type == "policy" else "unknown"
 

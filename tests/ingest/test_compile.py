@@ -229,3 +229,18 @@ def test_the_bundled_corpus_compiles_and_every_quote_is_verbatim(tmp_path):
         assert compile_document(chunks) == doc  # deterministic
         if "policies" in path.parts:
             assert doc.indications and doc.exclusions + doc.experimental, path.name
+
+
+def test_a_guidelines_own_strength_and_direction_are_read(tmp_path):
+    text = ("---\ntitle: Low back pain\ndoc_type: guideline\n---\n# Low back pain\n\n## Recommendations\n\n"
+            "- We suggest against offering opioids for chronic low back pain (Weak against).\n"
+            "- We recommend exercise therapy for adults with chronic low back pain (Strong for).\n"
+            "- Clinicians should not order imaging for nonspecific low back pain [ACP 2011 high-value care advice].\n\n"
+            "## Contraindications\n\n- Imaging is contraindicated in pregnancy.\n\n"
+            "## Background\n\nEvidence suggests that exercise helps.\n")
+    doc, chunks = compiled(tmp_path, "lbp.md", text, "guidelines/lbp")
+    assert [(r.stance, r.grade) for r in doc.recommendations] == [
+        ("against", "Weak against"), ("for", "Strong for"), ("against", "ACP 2011 high-value care advice")]
+    assert doc.recommendations[1].population.startswith("adults with chronic low back pain")
+    assert not doc.exclusions and not doc.indications  # a guideline's contraindications are not coverage exclusions
+    quotes_are_verbatim(doc, chunks)
