@@ -62,6 +62,7 @@ class Engine:
         for chunk in index.chunks.values():  # and every chunk's statements, split and tagged once
             split_chunk(chunk)
         dense = make_dense_search(settings, client, index.collection, index.vector_store)
+        dense.warm()  # and the vectors of an exact search (about 1 s at 15,000 chunks)
         retriever = Retriever.from_settings(index, embeddings, settings.retrieval, dense=dense)
         return cls(settings, index, embeddings, make_composer(settings), retriever=retriever)
 

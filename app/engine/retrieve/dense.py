@@ -34,10 +34,17 @@ class DenseSearch(Protocol):
         """(chunk id, cosine similarity), nearest first."""
         ...
 
+    def warm(self) -> None:
+        """Do now what the first query would do first (read vectors), so no question waits for it."""
+        ...
+
 
 class VectorStoreSearch:
     def __init__(self, store):
         self.store = store  # a langchain_core VectorStore
+
+    def warm(self) -> None:
+        return None  # the store answers from its own index
 
     def nearest(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[str, float]]:
         found = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=k, filter=where)
@@ -75,6 +82,10 @@ class ChromaSearch:
         picked = picked[np.lexsort((picked, -sims[picked]))][:k]
         found = picked if rows is None else rows[picked]
         return [(str(ids[row]), float(sims[i])) for row, i in zip(found, picked)]
+
+    def warm(self) -> None:
+        if self.exact:
+            self._vectors()
 
     def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """The collection's ids and unit vectors, read once (the first query; threads wait for it)."""
