@@ -67,7 +67,6 @@ class Decision:
     reason: str | None = None
     deciding: list[Sentence] = field(default_factory=list)
     criteria: list[tuple[CriterionLine, Evaluation, Sentence | None]] = field(default_factory=list)
-    regimen_checks: list[tuple[str, Evaluation, Sentence]] = field(default_factory=list)
     primary_document: str | None = None
     indication: str | None = None
 
