@@ -102,16 +102,17 @@ def create_app(settings: Settings, build_engine: BuildEngine = Engine.from_setti
 
 
 def _mount_docs(app: FastAPI) -> None:
-    """OpenAPI docs at /docs from the swagger-ui-bundle package (the default page loads a CDN)."""
-    import swagger_ui_bundle
+    """OpenAPI docs at /docs from the Swagger UI 5 bundle that the fastapi-offline package ships
+    (it reads OpenAPI 3.1; the default page loads a CDN)."""
+    import fastapi_offline
     from fastapi.openapi.docs import get_swagger_ui_html
-    from fastapi.staticfiles import StaticFiles
 
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+    bundle = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs-assets", StaticFiles(directory=bundle), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def docs():
         return get_swagger_ui_html(openapi_url="/openapi.json", title="Criterion API",
                                    swagger_js_url="/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-assets/swagger-ui.css",
-                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+                                   swagger_favicon_url="/docs-assets/favicon.png")
