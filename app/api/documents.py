@@ -14,6 +14,7 @@ from pydantic import Field
 from app.api.access import Principal, caller, maintainer
 from app.api.models import (DeleteResult, DocumentCriteria, DocumentDetail, DocumentList, DocumentSummary, Section,
                             UploadResult)
+from app.api.sections import SectionText, section_text
 from app.api.uploads import check_bytes, safe_name
 from app.errors import AppError, DocumentError, NotFound
 from ingest.loaders import load_document
@@ -70,6 +71,26 @@ def get_document_criteria(request: Request, document_id: str = PathParam(min_len
     if compiled is None:
         return DocumentCriteria(document_id=document_id, compiler="", title=title, compiled=False)
     return DocumentCriteria.model_validate({**compiled.model_dump(), "title": title})
+
+
+@router.get("/v1/documents/{document_id:path}/section", response_model=SectionText | DocumentRecord,
+            summary="One section's text (its chunks in order, overlaps removed) with the document's provenance")
+def get_section(request: Request, document_id: str = PathParam(min_length=1, max_length=1000),
+                name: str | None = Query(None, min_length=1, max_length=2000, description=(
+                    "The section's heading path, ' > ' separated, as a citation's `section` names it.")),
+                who: Principal = Depends(caller)):
+    """What the page's source viewer shows for a citation. (A document whose own id ends in
+    '/section' is shown, without ``name``, as ``GET /v1/documents/{id}`` shows it.)"""
+    index = request.app.state.runtime.current().index
+    if name is None and f"{document_id}/section" in index.documents:
+        return _detail(request, f"{document_id}/section")
+    if document_id not in index.documents:
+        raise NotFound(f"no document {_shown(document_id)}; GET /v1/documents lists them", code="document_not_found")
+    if name is None:
+        raise AppError("name: the section's heading path is required (a citation's `section`)", status=422,
+                       code="invalid_request")
+    return section_text(index, document_id, name, _summary(document_id, index.documents[document_id],
+                                                           request.app.state.uploads.root))
 
 
 @router.get("/v1/documents/{document_id:path}", response_model=DocumentRecord, summary="One document and its sections")
@@ -138,6 +159,10 @@ def delete_document(document_id: str, request: Request, who: Principal = Depends
 def _sync(request: Request) -> SyncReport:
     state = request.app.state
     return sync([state.uploads.path], state.settings, embeddings=state.runtime.embeddings)
+
+
+def _shown(document_id: str) -> str:
+    return repr(document_id if len(document_id) <= 200 else document_id[:200] + "…")
 
 
 def _outcome(report: SyncReport) -> dict[str, list]:
