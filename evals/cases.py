@@ -23,6 +23,15 @@ class CaseError(ValueError):
         super().__init__("invalid gold cases:\n  " + "\n  ".join(problems))
 
 
+class PriorTurn(BaseModel):
+    """A message the reviewer sent before the case's question (a plain string is read as one)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message: str = Field(min_length=1)
+    patient: str | None = Field(None, description="Patient facts added with this message.")
+
+
 class GoldCase(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
 
@@ -36,6 +45,11 @@ class GoldCase(BaseModel):
     must_mention: list[str] = Field(default_factory=list, description="Each item may hold '|' alternatives.")
     must_not_mention: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    turns: list[PriorTurn] = Field(default_factory=list, description=(
+        "Earlier messages of a conversation, in order; the question is then the follow-up that ends "
+        "it, read against them as /v1/chat reads it."))
+    expected_question: str | None = Field(None, description="The question the follow-up should resolve to "
+                                                            "(compared ignoring case, spacing and end punctuation).")
     source_file: str = Field("", exclude=True, description="Where the case was read from (set by the loader).")
 
     @field_validator("expected_verdict", mode="before")
@@ -44,6 +58,13 @@ class GoldCase(BaseModel):
         # YAML 1.1 reads an unquoted yes/no as a boolean.
         if isinstance(value, bool):
             return "yes" if value else "no"
+        return value
+
+    @field_validator("turns", mode="before")
+    @classmethod
+    def _plain_turns(cls, value):
+        if isinstance(value, list):
+            return [{"message": v} if isinstance(v, str) else v for v in value]
         return value
 
     @field_validator("must_mention", "must_not_mention", "tags", "expected_sources", mode="before")

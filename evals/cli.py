@@ -125,6 +125,9 @@ def _print_summary(report: dict, paths: dict, console) -> None:
     for name in HEADLINE:
         table.add_row(metric_label(name, m["k"]), fmt(m.get(name), name))
     console.print(table)
+    if m.get("follow_up_cases"):
+        console.print(f"follow-ups: {m['follow_up_cases']} · verdict accuracy {fmt(m['follow_up_verdict_accuracy'])} · "
+                      f"resolved question right {fmt(m['resolved_question_accuracy'])}")
     console.print(f"{len(failing(report))} failing case(s); report: {paths['md']} · {paths['html']}")
     gate = report["gate"]
     if gate["passed"]:

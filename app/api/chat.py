@@ -17,6 +17,7 @@ from app.api.logs import emit
 from app.api.models import ChatRequest, ChatResponse
 from app.api.runtime import Runtime
 from app.api.sessions import Session, SessionStore
+from app.api.slots import NO_CORPUS, Slots
 from app.errors import AppError
 
 MAX_TURNS_KEPT = 50
@@ -42,13 +43,24 @@ class Chats:
         self.store = store
         self.runtime = runtime
         self.recorder = recorder
+        self._slots: tuple[object, Slots] = (None, NO_CORPUS)  # (the index they were learned from, slots)
+
+    def slots(self) -> Slots:
+        """Which terms are conditions and which interventions, learned from the loaded index
+        (again after an upload swaps it in); none while no index is loaded."""
+        index = getattr(self.runtime.engine, "index", None)
+        if index is None:
+            return NO_CORPUS
+        if self._slots[0] is not index:
+            self._slots = (index, Slots.from_index(index))
+        return self._slots[1]
 
     def begin(self, who: Principal, body: ChatRequest) -> PendingTurn:
         """The turn read against its session, refused (before a stream starts) if over a limit."""
         bounds = self.runtime.bounds
         session = self.store.get(body.session_id, who.name) if body.session_id else self.store.new(who.name)
         bounds.turn(session.conversation.chars, body.message, body.patient)
-        conversation = follow(session.conversation, body.message, body.patient)
+        conversation = follow(session.conversation, body.message, body.patient, self.slots())
         bounds.answerable(conversation.question or "", conversation.patient_text)
         return PendingTurn(session, conversation, len(body.message))
 

@@ -3,14 +3,21 @@
 A reviewer works a case in turns. The first message is a question; later ones are often
 fragments that only make sense against it:
 
-- "what about for CIDP?"                     → the last question, with CIDP as the condition
+- "what about for CIDP?"                     → the last question, with CIDP as the condition (its
+                                               modifiers, "refractory", and the facts that named only
+                                               the old condition, "MG-ADL 9", go with it)
 - "what about plasma exchange?"              → the last question, with plasma exchange as the intervention
+                                               (the old one's dose and interval go)
 - "what about for adolescents?"               → the last question, for that population
 - "and at 2 g/kg?" / "what if it were every 4 weeks?" → the last question, with that dose or interval
-- "and if she had failed azathioprine too?"  → the last question again, with a new patient fact
+- "and if it has been 6 weeks?"              → the last question with that elapsed time ("… 10 days ago")
+- "and if she had failed azathioprine too?", "AHI 22" → the last question again, with a new patient fact
+- "what dose?", "is it covered for that?"    → that question about the last intervention and condition
 - a full question                            → asked as it is
 
-Patient facts accumulate across turns (from the ``patient`` field and from "if she …" follow-ups).
+Which named term is a condition and which an intervention is learned from the index (``Slots``,
+app/api/slots.py); without one, the wording alone decides. Patient facts accumulate across turns
+(from the ``patient`` field and from "if she …" follow-ups) until the condition changes.
 Everything here is a pure function of the state and the message: the same replay serves the
 stored chat sessions and the stateless OpenAI-compatible endpoint.
 """
@@ -20,24 +27,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from app.engine.read.regimen import DOSE_SPAN, INTERVAL_SPAN
-from app.engine.text.vocabulary import SYNONYM_GROUPS, canonical, synonym_terms
+from app.api import rewrites
+from app.api.slots import CONDITION, INTERVENTION, NO_CORPUS, Slots
+from app.engine.read.facts import extract_facts
+from app.engine.text.vocabulary import GENERIC
 
-# Synonym groups (by their first spelling) that name a condition rather than an intervention.
-CONDITIONS = frozenset({
-    "mg", "gbs", "cidp", "mmn", "itp", "osa", "asd", "lbp", "pe", "pots", "ra", "copd", "hcv",
-    "brca",
-})
-_CONDITION_TERMS = sorted({t for g in SYNONYM_GROUPS if g[0] in CONDITIONS for t in g}, key=len, reverse=True)
-_INTERVENTION_TERMS = sorted({t for g in SYNONYM_GROUPS if g[0] not in CONDITIONS for t in g}, key=len, reverse=True)
-
-
-def _terms_re(terms: list[str]) -> re.Pattern:
-    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(t) for t in terms) + r")(?![\w-])", re.I)
-
-
-_CONDITION_RE = _terms_re(_CONDITION_TERMS)
-_INTERVENTION_RE = _terms_re(_INTERVENTION_TERMS)
 # Every pattern runs in linear time: no two unbounded quantifiers can share the same characters
 # (possessive ``++``/``*+`` where one follows another), and a run of digits, spaces or commas is
 # entered only at its start (``(?<!\d)``, ``(?<![\s,])``), so a search does not rescan it from
@@ -57,8 +51,11 @@ _TRAILING_CONDITION = re.compile(
     r"member)s?\s++(?:with|who\s++has)\s++)?(?P<condition>[^?.,;]+)$", re.I)
 _POPULATION = re.compile(r"\b(?:older adults?|adults?|adolescents?|teenagers?|children|child|infants?|"
                          r"(?:pediatric|paediatric|elderly) patients?)\b", re.I)
+_SOMEONE = re.compile(r"\b(?:an?|the)\s++(?:patient|member|person)\b", re.I)
 _TOO = re.compile(r"(?<![\s,])[\s,]*+\b(?:too|also|as well|again)\b\s*+$", re.I)
-_SUBJECT_VERB = re.compile(r"^(?:she|he|they|the\s++patient|patient|it)\s++(?:were|was|is|had|has)?\s*+", re.I)
+_BACK = re.compile(r"\b(?:for|in|with)\s++(?:it|that|this|them)\b", re.I)  # "… for that?": the last condition
+_PRONOUN_ONLY = re.compile(r"(?:it|that|this|them|those)", re.I)
+_POSSESSIVE = re.compile(_LEAD + r"(?:her|his|their|the\s++patient's)\s", re.I)  # "her MG-ADL is 9 now"
 _QUESTION_START = re.compile(r"^\s*(?:is|are|does|do|can|should|would|will|what|when|how|which|who|why|"
                              r"list|describe|explain|outline)\b", re.I)
 
@@ -92,117 +89,114 @@ class Reading:
     facts: list[str] = field(default_factory=list)
 
 
-def follow(conversation: Conversation, message: str, patient: str | None = None) -> Conversation:
+def follow(conversation: Conversation, message: str, patient: str | None = None, slots: Slots = NO_CORPUS) -> Conversation:
     """The conversation after ``message`` (and any new ``patient`` context)."""
-    reading = read(conversation.question, message)
+    reading = read(conversation.question, message, slots)
     facts = list(conversation.patient)
+    old = rewrites.condition_of(conversation.question, slots)
+    new = rewrites.condition_of(reading.question, slots)
+    if old and (new.group if new else None) != old.group and (new or reading.kind == "condition"):
+        facts = rewrites.without_facts_of(facts, old.group, slots)  # MG-ADL does not carry over to CIDP
     for fact in ([patient.strip()] if patient and patient.strip() else []) + reading.facts:
-        if fact not in facts:
+        facts, restated = rewrites.restating(facts, fact)  # "MG-ADL is 4" replaces "MG-ADL 9, up from 6"
+        if fact not in facts and not restated:
             facts.append(fact)
     return replace(conversation, question=reading.question, patient=tuple(facts), turns=conversation.turns + 1,
                    chars=conversation.chars + len(message) + len(patient or ""))
 
 
-def replay(messages: list[str], patient: str | None = None) -> Conversation:
+def replay(messages: list[str], patient: str | None = None, slots: Slots = NO_CORPUS) -> Conversation:
     """A conversation rebuilt from its user messages in order (stateless clients)."""
     conversation = Conversation()
     for i, message in enumerate(messages):
-        conversation = follow(conversation, message, patient if i == 0 else None)
+        conversation = follow(conversation, message, patient if i == 0 else None, slots)
     return conversation
 
 
-def read(previous: str | None, message: str) -> Reading:
+def read(previous: str | None, message: str, slots: Slots = NO_CORPUS) -> Reading:
     """The message read against the previous question. The question it gives is never longer than
     ``previous`` and ``message`` together (plus the " for …?" that joins a bare condition), so no
     sequence of messages can grow a question faster than the messages themselves."""
     text = " ".join(message.split())
-    if not previous or _is_standalone(text):
+    if not previous or _is_standalone(text, slots):
         return Reading("new", text)
+    reading = _read_follow_up(previous, text, slots)
+    if len(reading.question) > len(previous) + len(text) + len(" for ?"):
+        return Reading("new", text)
+    return reading
+
+
+def _read_follow_up(previous: str, text: str, slots: Slots) -> Reading:
     if m := _IF_FACT.match(text) or _STATED_FACT.match(text):
         clause = _clean(m.group("clause"))
-        changed = _with_regimen(previous, clause)
+        changed = rewrites.with_regimen(previous, clause)
         if changed:
             return Reading("regimen", changed)
+        changed = rewrites.with_elapsed(previous, clause)
+        if changed:
+            return Reading("elapsed", changed)
         return Reading("fact", previous, [clause])
     if m := _ABOUT.match(text) or _BARE_PREP.match(text):
-        rest = _clean(m.group("rest"))
-        if m.group("prep") and m.group("prep").lower() == "with" and not _CONDITION_RE.search(rest):
+        rest, prep = _clean(m.group("rest")), (m.group("prep") or "").lower()
+        if not rest:
+            return Reading("fact", previous)
+        if prep == "with" and not slots.mentions(rest, CONDITION) and not (
+                slots.mentions(rest, None) and not slots.kinds):
             return Reading("fact", previous, [rest])
-        return _substitute(previous, rest)
+        return _substitute(previous, rest, slots, prep)
+    if _is_fact(text, slots):
+        changed = rewrites.with_measure(previous, text)
+        return Reading("fact", changed) if changed else Reading("fact", previous, [_clean(text)])
+    if _QUESTION_START.match(text) and (_BACK.search(text) or rewrites.refers_back(text, slots)):
+        asked = rewrites.on_topic(previous, text, slots)  # "what dose?", "is it covered for that?"
+        if asked:
+            return Reading("topic", asked)
     if len(text.split()) <= 4 and not _QUESTION_START.match(text):
-        return _substitute(previous, _clean(text))  # "CIDP?"
+        return _substitute(previous, _clean(text), slots, "")  # "CIDP?"
     return Reading("new", text)
 
 
-def _is_standalone(text: str) -> bool:
+def _is_standalone(text: str, slots: Slots) -> bool:
     """A full question: it names an intervention and reads as a question of its own."""
-    return bool(_QUESTION_START.match(text)) and bool(_INTERVENTION_RE.search(text)) and len(text.split()) >= 5
+    named = slots.mentions(text)
+    return (bool(_QUESTION_START.match(text)) and len(text.split()) >= 5 and not _BACK.search(text)
+            and any(m.kind == INTERVENTION or (m.kind is None and not slots.kinds) for m in named))
+
+
+def _is_fact(text: str, slots: Slots) -> bool:
+    """A statement about the patient ("her MG-ADL is 9 now", "AHI 22"), not about the topic."""
+    if _QUESTION_START.match(text) or any(m.kind in (CONDITION, INTERVENTION) for m in slots.mentions(text)):
+        return False
+    facts = extract_facts(text)
+    return bool(_POSSESSIVE.match(text)) or bool(facts.numbers) or facts.age is not None or facts.weight_kg is not None
 
 
 def _clean(text: str) -> str:
     return _TOO.sub("", text.strip().rstrip("?.! ")).strip()
 
 
-def _substitute(previous: str, new: str) -> Reading:
-    changed = _with_regimen(previous, new)
+def _substitute(previous: str, new: str, slots: Slots, prep: str) -> Reading:
+    changed = rewrites.with_regimen(previous, new)
     if changed:
         return Reading("regimen", changed)
-    found = synonym_terms(new)
-    if any(canonical(t) not in CONDITIONS for t in found) and not any(canonical(t) in CONDITIONS for t in found):
-        m = _INTERVENTION_RE.search(previous)
-        if m:
-            return Reading("intervention", _replace_group(previous, m.group(1), new, _INTERVENTION_RE))
-    if _POPULATION.fullmatch(new) and _POPULATION.search(previous):
-        return Reading("population", _POPULATION.sub(new, previous, count=1))
-    return Reading("condition", _with_condition(previous, new))
-
-
-def _with_condition(previous: str, condition: str) -> str:
-    m = _CONDITION_RE.search(previous)
-    if m:
-        return _replace_group(previous, m.group(1), condition, _CONDITION_RE)
-    core = previous.rstrip().rstrip("?.!").rstrip()  # without the closing "?"
-    after_last_mark = max(core.rfind(mark) for mark in "?.,;") + 1  # a condition holds none of these
-    m = _TRAILING_CONDITION.search(core, after_last_mark)
-    if m:
-        return previous[: m.start("condition")] + condition + previous[m.end("condition"):]
-    return f"{previous.rstrip('?.! ')} for {condition}?"
-
-
-def _replace_group(text: str, found: str, new: str, pattern: re.Pattern) -> str:
-    """``text`` with the mentions of ``found``'s group ("myasthenia gravis" … "MG") replaced by
-    ``new`` while the question stays within ``len(text) + len(new)``; a later mention past that,
-    or a later alias in parentheses ("… (MG)"), is dropped instead. So a chain of follow-ups can
-    never grow a question faster than the messages that make it."""
-    group = canonical(found)
-    size, limit = len(text), len(text) + len(new)
-    parts: list[str] = []
-    at, first = 0, True
-    for m in pattern.finditer(text):
-        if canonical(m.group(1)) != group:
-            continue
-        start, end = m.span()
-        alias = text[start - 1:start] == "(" and text[end:end + 1] == ")"
-        if first or (not alias and size + len(new) - (end - start) <= limit):
-            parts += [text[at:start], new]
-            size += len(new) - (end - start)
-        else:
-            start, end = (start - 1, end + 1) if alias else (start, end)
-            parts.append(text[at:start])
-            size -= end - start
-        at, first = end, False
-    parts.append(text[at:])
-    return " ".join("".join(parts).split())
-
-
-def _with_regimen(previous: str, change: str) -> str | None:
-    """The previous question with the dose and/or interval that ``change`` names, if it names one."""
-    out, changed = previous, False
-    for pattern in (DOSE_SPAN, INTERVAL_SPAN):
-        new = pattern.search(_SUBJECT_VERB.sub("", change))
-        if not new:
-            continue
-        old = pattern.search(out)
-        out = out[: old.start()] + new.group(0) + out[old.end():] if old else out
-        changed = changed or bool(old)
-    return out if changed else None
+    if _POPULATION.fullmatch(new):
+        if _POPULATION.search(previous):
+            return Reading("population", _POPULATION.sub(new, previous, count=1))
+        if _SOMEONE.search(previous):
+            return Reading("population", _SOMEONE.sub(new, previous, count=1))
+        return Reading("population", f"{previous.rstrip('?.! ')} in {new}?")
+    found = slots.mentions(new)
+    if not found and _PRONOUN_ONLY.fullmatch(new):
+        return Reading("topic", previous)  # "and for that?"
+    if not found and all(w in GENERIC for w in new.lower().split()):
+        asked = rewrites.on_topic(previous, f"what about {new}", slots)  # "what about the dose?"
+        return Reading("topic", asked) if asked else Reading("fact", previous)
+    kinds = {m.kind for m in found}
+    intervention = INTERVENTION in kinds and CONDITION not in kinds
+    if found and not kinds - {None} and not prep:  # no corpus to say: the old question's wording decides
+        intervention = rewrites.intervention_of(previous, slots) is not None and not rewrites.condition_of(previous, slots)
+    if intervention:
+        changed = rewrites.with_intervention(previous, new, slots)
+        if changed:
+            return Reading("intervention", changed)
+    return Reading("condition", rewrites.with_condition(previous, new, slots, _TRAILING_CONDITION))
