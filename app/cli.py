@@ -1,6 +1,6 @@
 """The command line: ``criterion ingest PATH…``, ``criterion ask "…"``, ``criterion serve``,
-``criterion criteria DOC_ID``, ``criterion eval --cases …``. An entry point: it builds things and hands them down; heavy
-imports wait until a command runs, so ``--help`` is instant."""
+``criterion criteria DOC_ID``, ``criterion eval --cases …``, ``criterion feedback export --out …``. An entry
+point: it builds things and hands them down; heavy imports wait until a command runs, so ``--help`` is instant."""
 
 from __future__ import annotations
 
@@ -103,18 +103,27 @@ def ask(
     as_json: bool = typer.Option(False, "--json", help="Print the answer model as JSON."),
     index: Optional[Path] = typer.Option(None, "--index", help="Index directory."),
     k: Optional[int] = typer.Option(None, "--k", help="Passages to retrieve."),
+    letter: Optional[Path] = typer.Option(None, "--letter", help="Also write the answer as a determination letter: "
+                                          "FILE.html, FILE.pdf, FILE.json or FILE.fhir.json (FHIR ClaimResponse)."),
 ) -> None:
     """Answer a question with a cited determination."""
     from app.engine import Engine
     from app.errors import AppError
     from app.engine.compose.markdown import to_markdown
+    from app.letters.files import letter_format, write_letter
 
+    form = letter_format(letter) if letter else None
+    if letter and form is None:
+        _fail(f"--letter {letter}: name a .html, .pdf, .json or .fhir.json file")
     try:
         engine = Engine.from_settings(_settings(index))
         answer = engine.ask(question, patient, k=k)
     except AppError as exc:
         _fail(exc.message)
     print(answer.model_dump_json(indent=2) if as_json else to_markdown(answer))
+    if letter:
+        write_letter(answer, engine.index, letter, form, patient=patient)
+        typer.echo(f"letter ({form}) written to {letter}", err=True)
 
 
 @app.command()
@@ -171,7 +180,14 @@ def _register_eval() -> None:
     app.command("eval")(make_eval_command())
 
 
+def _register_feedback() -> None:
+    from app.feedback_cases import feedback_app  # `criterion feedback export`: feedback as draft eval cases
+
+    app.add_typer(feedback_app, name="feedback")
+
+
 _register_eval()
+_register_feedback()
 
 
 def main() -> None:

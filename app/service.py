@@ -3,6 +3,7 @@ are loaded in the lifespan — and routes stay thin and sync over it.
 
     /v1/ask  /v1/chat[/stream]  /v1/chat/completions  /v1/models     (app/api/ask.py, completions.py)
     /v1/documents[/{id}]                                               (app/api/documents.py)
+    /v1/determinations  /v1/feedback                  (app/api/determinations.py, feedback.py)
     /healthz  /readyz  /metrics                                        (app/api/health.py)
     /  (the web page, app/web/)   /docs  /openapi.json
 
@@ -23,7 +24,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.api import ask, completions, documents, handlers, health, logs
+from app.api import ask, completions, determinations, documents, feedback, handlers, health, logs
 from app.api.access import Keyring
 from app.api.audit import AuditLog, Recorder
 from app.api.chat import Chats
@@ -90,7 +91,7 @@ def create_app(settings: Settings, build_engine: BuildEngine = Engine.from_setti
     app.add_middleware(BodyLimit, max_bytes=api.max_body_bytes,
                        upload_bytes=int(api.max_upload_mb * 1_000_000) + MULTIPART_OVERHEAD)
     app.add_middleware(ObservedRequests, metrics=metrics)
-    for module in (health, ask, completions, documents):
+    for module in (health, ask, completions, documents, determinations, feedback):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
