@@ -76,8 +76,9 @@ def get_document_criteria(request: Request, document_id: str = PathParam(min_len
 @router.get("/v1/documents/{document_id:path}/section", response_model=SectionText | DocumentRecord,
             summary="One section's text (its chunks in order, overlaps removed) with the document's provenance")
 def get_section(request: Request, document_id: str = PathParam(min_length=1, max_length=1000),
-                name: str | None = Query(None, min_length=1, max_length=2000, description=(
-                    "The section's heading path, ' > ' separated, as a citation's `section` names it.")),
+                name: str | None = Query(None, max_length=2000, description=(
+                    "The section's heading path, ' > ' separated, as a citation's `section` names it "
+                    "(empty: the text before a document's first heading).")),
                 who: Principal = Depends(caller)):
     """What the page's source viewer shows for a citation. (A document whose own id ends in
     '/section' is shown, without ``name``, as ``GET /v1/documents/{id}`` shows it.)"""

@@ -28,7 +28,7 @@ def test_docs_renders_every_operation_offline(settings, tmp_path):
             operations = browser.js("[...document.querySelectorAll('.opblock')].map(o => "
                                     "o.querySelector('.opblock-summary-method').textContent + ' ' + "
                                     "o.querySelector('.opblock-summary-path').dataset.path)")
-            for expected in ("POST /v1/ask", "GET /v1/documents", "GET /v1/documents/{document_id}/criteria",
+            for expected in ("POST /v1/ask", "GET /v1/documents", "GET /v1/documents/{document_id}/section",
                              "GET /healthz"):
                 assert expected in operations, operations
             origins = browser.js("[...performance.getEntriesByType('resource')].map(e => new URL(e.name).origin)")

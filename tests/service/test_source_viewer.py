@@ -1,16 +1,20 @@
-"""The source viewer's API, ``GET /v1/documents/{id}/section?name=…``: a section's text from the
-index's chunks (in order, each overlap kept once) with the document's provenance; hostile or
-unknown ids and names are a 404 or 422 in the one error shape, never a file read or a 500."""
+"""The source viewer: its API, ``GET /v1/documents/{id}/section?name=…`` — a section's text from
+the index's chunks (in order, each overlap kept once) with the document's provenance; hostile or
+unknown ids and names are a 404 or 422 in the one error shape, never a file read or a 500 — and,
+in headless Chromium, a citation opening its section with the quote highlighted."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+import chromium
 from app.api.sections import carried
 from app.service import create_app
 from ingest.sync import sync
-from service_kit import bearer, service_settings, write_corpus
+from service_kit import SEED, SEED_PATIENT, bearer, service_settings, write_corpus
+from web_kit import ARTIFACTS, ask, browsing
 
 C = bearer("clinician")
 MAINTENANCE = "Immune globulin > Myasthenia gravis: maintenance"
@@ -82,7 +86,7 @@ def test_hostile_document_ids_are_a_404(client, document_id):
     assert "root:" not in response.text
 
 
-@pytest.mark.parametrize("name", ["Immune globulin", "immune globulin > cidp", MAINTENANCE + " ", "../" * 20,
+@pytest.mark.parametrize("name", ["", "Immune globulin", "immune globulin > cidp", MAINTENANCE + " ", "../" * 20,
                                   "Immune globulin > CIDP\x00", "x" * 2000])
 def test_unknown_sections_are_a_404(client, name):
     response = section(client, "policies/immune-globulin", name)
@@ -94,7 +98,6 @@ def test_unknown_sections_are_a_404(client, name):
 
 def test_bad_requests_are_a_422_and_the_route_needs_a_key(client):
     for response in (section(client, "policies/immune-globulin", None),
-                     section(client, "policies/immune-globulin", ""),
                      section(client, "policies/immune-globulin", "x" * 2001),
                      section(client, "a" * 1001, MAINTENANCE)):
         assert response.status_code == 422, response.text
@@ -114,3 +117,37 @@ def test_a_document_whose_id_ends_in_section_is_still_shown(tmp_path):
         assert shown.status_code == 200 and shown.json()["id"] == "policies/knee/section"
         steps = section(client, "policies/knee/section", "Knee section > Steps")
         assert steps.status_code == 200 and steps.json()["text"] == "\n".join(ITEMS)
+
+
+@pytest.mark.skipif(not chromium.available(), reason=f"needs Debian's chromium at {chromium.CHROMIUM}")
+def test_a_citation_opens_the_source_viewer_with_the_quote_highlighted(settings, tmp_path):
+    with browsing(settings, tmp_path / "profile") as (browser, url):
+        ask(browser, url, SEED, SEED_PATIENT)
+        citations = browser.js("state.answer.citations")
+        marker = browser.js("document.querySelector('#answer .summary a.cite').dataset.ref")
+        cited = next(c for c in citations if str(c["id"]) == marker)
+        browser.js("document.querySelector('#answer .summary a.cite').click()")
+        quote = browser.wait_for("document.querySelector('#viewer-quote')?.textContent")
+        assert quote == cited["quote"]
+        assert browser.js("document.querySelector('.references li.highlight').id") == f"ref-{marker}"  # as before
+        viewer = browser.js("document.querySelector('#viewer-body').innerText")
+        assert browser.js("document.querySelector('#viewer-title').textContent") == "Immune globulin"
+        for shown in ("Test plan", "2026-01-01", "current", "policies/immune-globulin", cited["section"]):
+            assert shown in viewer, shown
+        text = browser.js("document.querySelector('#viewer .section-text').textContent")
+        served = httpx.get(f"{url}/v1/documents/{cited['document_id']}/section", params={"name": cited["section"]})
+        assert text == served.json()["text"]
+        assert len(text) > len(quote)  # the section around the quote, not the quote alone
+        top, bottom, height = browser.js("(() => { const r = document.querySelector('#viewer-quote')"
+                                         ".getBoundingClientRect(); return [r.top, r.bottom, innerHeight] })()")
+        assert 0 <= top and bottom <= height  # in view
+        browser.screenshot(ARTIFACTS / "web-source-viewer.png")
+
+        # the next section, then back: the quote is highlighted again only in its own section
+        browser.js("document.querySelector('#viewer nav.steps button:last-child').click()")
+        browser.wait_for("document.querySelector('#viewer .section-name')?.textContent === 'Immune globulin > CIDP'")
+        assert browser.js("document.querySelector('#viewer-quote')") is None
+        browser.js("document.querySelector('#viewer nav.steps button:first-child').click()")
+        assert browser.wait_for("document.querySelector('#viewer-quote')?.textContent") == quote
+        browser.js("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'}))")
+        assert browser.js("document.querySelector('#viewer').hidden")
