@@ -56,8 +56,8 @@ def draft_cases(entries: Iterable[dict]) -> list[Draft]:
         note = f"{entry.get('at', '?')} {entry.get('who', '?')}: thumbs-{rating}, the answer said {answered!r}"
         if cited and rating == "down":
             note += f", citing {', '.join(cited)}"
-        comment = _one_line(entry.get("comment") or "")
-        drafts[key].comments.append(note + (f" - {comment}" if comment else ""))
+        comment = entry.get("comment") if isinstance(entry.get("comment"), str) else ""
+        drafts[key].comments.append(_one_line(note + (f" - {comment}" if comment.strip() else "")))
     return list(drafts.values())
 
 

@@ -107,6 +107,8 @@ def feedback(body: FeedbackRequest, request: Request, who: Principal = Depends(c
     stored_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     entry = {"id": uuid.uuid4().hex, "at": stored_at, "who": who.name, "role": who.role, **body.model_dump()}
     feedback_log(state.settings.data_dir).append(entry)
+    state.recorder.audit.write({"at": stored_at, "who": who.name, "role": who.role, "action": "feedback",
+                                "feedback_id": entry["id"], "rating": body.rating})
     emit("feedback", who=who.name, rating=body.rating, answer_verdict=body.answer_verdict,
          expected_verdict=body.expected_verdict, comment_chars=len(body.comment))
     return FeedbackReceipt(id=entry["id"], stored_at=stored_at)

@@ -41,6 +41,9 @@ def test_a_thumbs_down_with_a_comment_becomes_a_draft_case_that_eval_accepts(cli
     no_verdict = {**DOWN, "expected_verdict": None, "question": "Is IVIG covered for CIDP?", "comment": "wrong"}
     assert client.post("/v1/feedback", json=no_verdict, headers=H).status_code == 201
 
+    audit = (settings.data_dir / "audit.jsonl").read_text()
+    assert audit.count('"action": "feedback"') == 3 and "myasthenia" not in audit  # who and when, never the text
+
     out = tmp_path / "drafts" / "feedback.yaml"
     result = export(store(settings), out)
     assert result.exit_code == 0, result.output
