@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from app.api import rewrites
 from app.api.slots import CONDITION, INTERVENTION, NO_CORPUS, Slots
 from app.engine.read.facts import extract_facts
-from app.engine.text.vocabulary import GENERIC
+from app.engine.text.vocabulary import GENERIC, SYNONYM_GROUPS  # noqa: F401 (its terms: tests/service/test_bounds.py)
 
 # Every pattern runs in linear time: no two unbounded quantifiers can share the same characters
 # (possessive ``++``/``*+`` where one follows another), and a run of digits, spaces or commas is
@@ -160,6 +160,7 @@ def _is_standalone(text: str, slots: Slots) -> bool:
     """A full question: it names an intervention and reads as a question of its own."""
     named = slots.mentions(text)
     return (bool(_QUESTION_START.match(text)) and len(text.split()) >= 5 and not _BACK.search(text)
+            and not _ABOUT.match(text)
             and any(m.kind == INTERVENTION or (m.kind is None and not slots.kinds) for m in named))
 
 
@@ -192,10 +193,7 @@ def _substitute(previous: str, new: str, slots: Slots, prep: str) -> Reading:
         asked = rewrites.on_topic(previous, f"what about {new}", slots)  # "what about the dose?"
         return Reading("topic", asked) if asked else Reading("fact", previous)
     kinds = {m.kind for m in found}
-    intervention = INTERVENTION in kinds and CONDITION not in kinds
-    if found and not kinds - {None} and not prep:  # no corpus to say: the old question's wording decides
-        intervention = rewrites.intervention_of(previous, slots) is not None and not rewrites.condition_of(previous, slots)
-    if intervention:
+    if INTERVENTION in kinds and CONDITION not in kinds:
         changed = rewrites.with_intervention(previous, new, slots)
         if changed:
             return Reading("intervention", changed)

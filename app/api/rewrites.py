@@ -18,7 +18,7 @@ _LEFT_STOP = frozenset("for with in has had have to on from a an the patient pat
 _RIGHT_STOP = frozenset("with who whose that which and or in on at after since despite for when if but because "
                         "is was are were has had".split())
 _WORD_BEFORE = re.compile(r"([\w'/-]++)\s*+$")
-_WORD_AFTER = re.compile(r"^\s*+([A-Za-z][\w'-]*+)(?=\s*+[?.!]?\s*+$)")  # one last word before the end
+_WORD_AFTER = re.compile(r"\s++([A-Za-z][\w'-]*+)(?![\w'-])")  # a next word, without digits
 _ALIAS_AFTER = re.compile(r"^\s*+\([^()]{1,40}\)")
 _SUBJECT_VERB = re.compile(r"^(?:she|he|they|the\s++patient|patient|it)\s++(?:were|was|is|had|has)?\s*+", re.I)
 # Elapsed time as a question states it: "onset 10 days ago", "for the past 3 months"
@@ -60,8 +60,8 @@ def condition_span(question: str, mention: Mention) -> tuple[int, int]:
     end = mention.end
     if a := _ALIAS_AFTER.match(question[end:]):
         end += a.end()
-    if (w := _WORD_AFTER.match(question[end:])) and w.group(1).lower() not in _RIGHT_STOP:
-        end += w.end()
+    while (w := _WORD_AFTER.match(question, end)) and w.group(1).lower() not in _RIGHT_STOP:
+        end = w.end()  # "MG exacerbation", "MG MG MG"
     return start, end
 
 
@@ -71,14 +71,34 @@ def with_condition(previous: str, new: str, slots: Slots, trailing: re.Pattern) 
     old = condition_of(previous, slots)
     if old:
         start, end = condition_span(previous, old)
-        out = previous[:start] + new + previous[end:]
-        return " ".join(without_group_segments(out, old.group, slots, keep=len(previous[:start]) + len(new)).split())
+        rest = _other_mentions(previous[end:], old.group, new, slots, budget=end - start)
+        out = previous[:start] + new + rest
+        return " ".join(without_group_segments(out, old.group, slots, keep=start + len(new)).split())
     core = previous.rstrip().rstrip("?.!").rstrip()
     after_last_mark = max(core.rfind(mark) for mark in "?.,;") + 1  # a condition holds none of these
     m = trailing.search(core, after_last_mark)
     if m:
         return previous[: m.start("condition")] + new + previous[m.end("condition"):]
     return f"{previous.rstrip('?.! ')} for {new}?"
+
+
+def _other_mentions(text: str, group: str, new: str, slots: Slots, budget: int) -> str:
+    """``text`` with the later mentions of ``group`` replaced by ``new`` while they add no more than
+    ``budget`` characters in all (past that, or as an alias in parentheses, dropped)."""
+    parts, at = [], 0
+    for m in slots.mentions(text):
+        if m.group != group:
+            continue
+        alias = text[m.start - 1:m.start] == "(" and text[m.end:m.end + 1] == ")"
+        grow = len(new) - (m.end - m.start)
+        if not alias and grow <= budget:
+            parts += [text[at:m.start], new]
+            budget -= grow
+        else:
+            parts.append(text[at:m.start - alias])
+            budget += m.end - m.start
+        at = m.end + alias
+    return "".join(parts) + text[at:]
 
 
 def without_group_segments(text: str, group: str, slots: Slots, keep: int = 0) -> str:

@@ -6,17 +6,24 @@ import pytest
 
 from app.api.conversation import Conversation, follow, read, replay
 from app.api.sessions import SessionNotFound, SessionStore
+from app.api.slots import Slots
 from service_kit import SEED
 
-READINGS = [
-    ("what about for CIDP?", "condition", "Is IVIG 1 g/kg every 3 weeks medically necessary for a patient with refractory CIDP?"),
-    ("CIDP?", "condition", "Is IVIG 1 g/kg every 3 weeks medically necessary for a patient with refractory CIDP?"),
+# What the service learns from an index of an IVIG and a plasma exchange policy (app/api/slots.py)
+SLOTS = Slots.from_corpus({"ivig": {"title": "Immune globulin (IVIG and SCIG)", "doc_type": "policy"},
+                           "plex": {"title": "Therapeutic apheresis (plasma exchange)", "doc_type": "policy"}},
+                          ["IVIG is considered medically necessary for myasthenia gravis when:",
+                           "IVIG is considered medically necessary for CIDP when:"])
+
+READINGS = [  # a new condition takes the old one's modifiers ("refractory") with it (issue #17)
+    ("what about for CIDP?", "condition", "Is IVIG 1 g/kg every 3 weeks medically necessary for a patient with CIDP?"),
+    ("CIDP?", "condition", "Is IVIG 1 g/kg every 3 weeks medically necessary for a patient with CIDP?"),
     ("and for multifocal motor neuropathy?", "condition",
-     "Is IVIG 1 g/kg every 3 weeks medically necessary for a patient with refractory multifocal motor neuropathy?"),
+     "Is IVIG 1 g/kg every 3 weeks medically necessary for a patient with multifocal motor neuropathy?"),
     ("How about in Kawasaki disease", "condition",
-     "Is IVIG 1 g/kg every 3 weeks medically necessary for a patient with refractory Kawasaki disease?"),
-    ("what about plasma exchange?", "intervention",
-     "Is plasma exchange 1 g/kg every 3 weeks medically necessary for a patient with refractory myasthenia gravis?"),
+     "Is IVIG 1 g/kg every 3 weeks medically necessary for a patient with Kawasaki disease?"),
+    ("what about plasma exchange?", "intervention",  # the old drug's dose goes with it
+     "Is plasma exchange medically necessary for a patient with refractory myasthenia gravis?"),
     ("and at 2 g/kg?", "regimen", "Is IVIG 2 g/kg every 3 weeks medically necessary for a patient with refractory myasthenia gravis?"),
     ("what if it were every 4 weeks?", "regimen",
      "Is IVIG 1 g/kg every 4 weeks medically necessary for a patient with refractory myasthenia gravis?"),
@@ -28,7 +35,7 @@ READINGS = [
 
 @pytest.mark.parametrize("message,kind,question", READINGS)
 def test_follow_ups_are_read_against_the_last_question(message, kind, question):
-    reading = read(SEED, message)
+    reading = read(SEED, message, SLOTS)
     assert (reading.kind, reading.question) == (kind, question)
 
 
@@ -41,14 +48,14 @@ def test_conditions_without_a_known_term_and_populations():
 
 
 def test_the_first_message_is_the_question_and_facts_accumulate():
-    c = follow(Conversation(), SEED, "MG-ADL 9")
-    c = follow(c, "what about for CIDP?", "weight 70 kg")
-    c = follow(c, "and if she had failed azathioprine too?")
-    c = follow(c, "and if she had failed azathioprine too?")  # a repeated fact is kept once
-    assert c.question.endswith("refractory CIDP?")
-    assert c.patient_text == "MG-ADL 9; weight 70 kg; she had failed azathioprine"
+    c = follow(Conversation(), SEED, "MG-ADL 9", SLOTS)
+    c = follow(c, "what about for CIDP?", "weight 70 kg", SLOTS)
+    c = follow(c, "and if she had failed azathioprine too?", None, SLOTS)
+    c = follow(c, "and if she had failed azathioprine too?", None, SLOTS)  # a repeated fact is kept once
+    assert c.question.endswith("with CIDP?")
+    assert c.patient_text == "weight 70 kg; she had failed azathioprine"  # MG-ADL does not carry over to CIDP
     assert c.turns == 4
-    assert replay([SEED, "what about for CIDP?", "and if she had failed azathioprine too?"], "MG-ADL 9").patient == \
+    assert replay([SEED, "and if she had failed azathioprine too?"], "MG-ADL 9", SLOTS).patient == \
         ("MG-ADL 9", "she had failed azathioprine")
 
 

@@ -41,14 +41,14 @@ def test_a_follow_up_is_resolved_against_the_conversation(client):
     second = client.post("/v1/chat", json={"session_id": first["session_id"], "message": "what about for CIDP?"},
                          headers=h).json()
     assert second["session_id"] == first["session_id"]
-    assert second["question"] == SEED.replace("myasthenia gravis", "CIDP")
+    assert second["question"] == SEED.replace("refractory myasthenia gravis", "CIDP")
     assert sections_cited(second["answer"])[0].endswith("CIDP")
-    assert second["patient"] == SEED_PATIENT  # facts carried over
+    assert second["patient"] == SEED_PATIENT.split("; ", 1)[1]  # "MG-ADL 9, up from 6" named only MG
 
     third = client.post("/v1/chat", json={"session_id": first["session_id"],
                                           "message": "and if she had failed azathioprine too?"}, headers=h).json()
     assert third["question"] == second["question"]
-    assert third["patient"] == f"{SEED_PATIENT}; she had failed azathioprine"
+    assert third["patient"] == f"{second['patient']}; she had failed azathioprine"
     assert third["answer"]["understood"]["patient"]["sex"] == "female"
 
 
@@ -61,7 +61,7 @@ def test_sessions_survive_a_restart_and_can_be_deleted(settings):
         assert r.status_code == 200 and "CIDP" in r.json()["question"]
         view = c.get(f"/v1/chat/{session}", headers=h).json()
         assert [t["question"] for t in view["turns"]] == [SEED, r.json()["question"]]
-        assert view["patient"] == [SEED_PATIENT]
+        assert view["patient"] == [SEED_PATIENT.split("; ", 1)[1]]  # without "MG-ADL 9, up from 6" (MG only)
         assert c.delete(f"/v1/chat/{session}", headers=h).status_code == 204
         gone = c.post("/v1/chat", json={"session_id": session, "message": "and for GBS?"}, headers=h)
         assert gone.status_code == 404 and gone.json()["error"]["code"] == "session_not_found"
@@ -94,7 +94,8 @@ def test_chat_stream_sends_progress_then_the_answer(client):
     follow = client.post("/v1/chat", json={"session_id": answer["session_id"], "message": "what about for CIDP?"},
                          headers={**bearer("reviewer"), "Accept": "text/event-stream"})
     events = parse_sse(follow.text)
-    assert events[0] == ("retrieving", {"session_id": answer["session_id"], "question": SEED.replace("myasthenia gravis", "CIDP")})
+    assert events[0] == ("retrieving", {"session_id": answer["session_id"],
+                                        "question": SEED.replace("refractory myasthenia gravis", "CIDP")})
     assert sections_cited(events[-1][1]["answer"])[0].endswith("CIDP")
 
 
