@@ -17,6 +17,7 @@ from typing import Iterable
 from pydantic import BaseModel
 
 from app.chunks import Chunk
+from app.engine.text.tokens import stems
 from app.engine.text.vocabulary import canonical, synonym_terms
 
 # The shapes of the code systems (to name the system of a code that no heading names)
@@ -59,41 +60,60 @@ def policy_codes(declared: Iterable[str], chunks: Iterable[Chunk], question: str
                     described.setdefault(code.code, code)
     codes = [described.get(c) or PolicyCode(system=system_of(c), code=c) for c in dict.fromkeys(declared)]
     codes += [c for key, c in described.items() if key not in set(declared)]
-    asked = concepts(question)
+    asked, words = concepts(question), stems(question)
     named = set(_CODE_TOKEN.findall(question.upper()))
     for code in codes:
-        code.matches = code.code in named or _fits(code, asked)
+        code.matches = code.code in named or _fits(code, asked, words)
     return codes
 
 
-def _fits(code: PolicyCode, asked: set[str]) -> bool:
+def _fits(code: PolicyCode, asked: set[str], words: frozenset[str]) -> bool:
     """A heading is general ('ICD-10-CM (MG and neuropathies)'): it must share a concept with the
-    question; a code's own description is specific: every concept it names must be asked about."""
+    question; a code's own description is specific: every concept it names must be asked about.
+    Where neither names a concept, every word of the description must be in the question."""
     heading, own = concepts(code.heading), concepts(code.description)
-    return bool(heading or own) and (not heading or bool(heading & asked)) and own <= asked
+    if not (heading or own):
+        described = stems(code.description)
+        return bool(described) and described <= words
+    return (not heading or bool(heading & asked)) and own <= asked
 
 
 def _read_line(line: str, declared: list[str]) -> list[PolicyCode]:
-    """The codes of one 'HEADING: CODE description; CODE to CODE description; …' line."""
+    """The codes of one line of a Codes section, in any of the shapes policies write::
+
+        HEADING: CODE description; CODE and CODE description; CODE to CODE description
+        HEADING: CODE (description), CODE, CODE (description)
+        SYSTEM CODE: description
+
+    A code's description is the text after it up to the next code; codes listed one after another
+    share the description that follows the last of them."""
     heading, sep, rest = line.lstrip("-*• \t").partition(":")
-    if not sep:
-        return []
-    named = _SYSTEM_NAMES.match(heading)
+    named = _SYSTEM_NAMES.match(heading) if sep else None
     if not named:
         return []
     system = _normal_system(named.group(1))
+    in_heading = [m.group(1) for m in _CODE_TOKEN.finditer(heading[named.end():]) if _looks_like_code(m.group(1))]
+    if in_heading:  # 'HCPCS E0601: continuous positive airway pressure (CPAP) device.'
+        label = _tidy(rest)
+        return [PolicyCode(system=system, code=c, description=label, heading=named.group(1)) for c in in_heading]
     found: list[PolicyCode] = []
     for item in rest.split(";"):
         spans = [m for m in _CODE_TOKEN.finditer(item) if _looks_like_code(m.group(1))]
-        if not spans:
-            continue
-        description = _CONNECTOR.sub("", item[spans[-1].end():]).strip().rstrip(".").strip()
-        listed = [m.group(1) for m in spans]
+        own = [_tidy(item[m.end():n.start() if n else len(item)]) for m, n in zip(spans, [*spans[1:], None])]
+        for i in reversed(range(len(own) - 1)):  # 'E10.9, E10.649 (type 1 diabetes …)': the run shares it
+            own[i] = own[i] or own[i + 1]
+        described = {m.group(1): text for m, text in zip(spans, own)}
         for a, b in _ranges(item, spans):
-            listed += [c for c in declared if _between(c, a, b)]
-        for code in dict.fromkeys(listed):
-            found.append(PolicyCode(system=system, code=code, description=description, heading=heading.strip()))
+            described.update({c: described[b] for c in declared if _between(c, a, b) and c not in described})
+        found += [PolicyCode(system=system, code=c, description=text, heading=heading.strip())
+                  for c, text in described.items()]
     return found
+
+
+def _tidy(text: str) -> str:
+    """A description as written between codes, without the connectors and brackets around it."""
+    text = _CONNECTOR.sub("", text).strip().rstrip(".,;").strip()
+    return text[1:-1].strip() if text.startswith("(") and text.endswith(")") and text.count("(") == 1 else text
 
 
 def _looks_like_code(token: str) -> bool:

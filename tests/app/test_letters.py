@@ -177,6 +177,17 @@ def test_codes_are_read_from_the_policy_and_matched_by_concept_or_by_name():
     assert policy_codes([], [], "IVIG for MG") == []
 
 
+def test_codes_are_read_in_the_other_shapes_policies_write_them():
+    chunk = Chunk(chunk_id="d#1", document_id="d", title="T", section="T > Codes", text=(
+        "- HCPCS E0601: continuous positive airway pressure (CPAP) device.\n"
+        "- HCPCS E0470: respiratory assist device, bilevel pressure capability.\n"
+        "- ICD-10-CM examples: E78.01 (familial hypercholesterolemia), E10.9, E10.65 (type 1 diabetes), I25.2 (old MI)."))
+    codes = {c.code: c for c in policy_codes([], [chunk], "Is CPAP covered for familial hypercholesterolemia?")}
+    assert codes["E0601"].description == "continuous positive airway pressure (CPAP) device"
+    assert codes["E10.9"].description == codes["E10.65"].description == "type 1 diabetes"  # a run shares it
+    assert {k for k, c in codes.items() if c.matches} == {"E0601", "E78.01"}
+
+
 class _Index:
     def __init__(self, documents, chunks, compiled):
         self.documents, self.chunks, self.compiled = documents, chunks, compiled
