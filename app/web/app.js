@@ -6,7 +6,7 @@
 // A query can be given in the URL fragment (never sent to the server): /#q=…&patient=…&mode=chat
 "use strict";
 
-const state = { sessionId: null, busy: false, answer: null, asked: { question: "", patient: "" } };
+const state = { sessionId: null, busy: false, answer: null, asked: { question: "", patient: "" }, letter: null };
 const VERDICTS = {
   yes: "Yes — meets the criteria",
   no: "No — does not meet the criteria",
@@ -205,7 +205,8 @@ async function letter() {
     });
     if (!response.ok) throw await failure(response);
     const name = ((response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/) || [])[1];
-    const href = URL.createObjectURL(await response.blob());
+    state.letter = await response.blob();
+    const href = URL.createObjectURL(state.letter);
     $("#letter-out").replaceChildren(el("a", { href, target: "_blank", rel: "noopener", id: "letter-link" },
       `Open the letter${name ? ` (${name})` : ""}`));
   } catch (error) {
