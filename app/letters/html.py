@@ -15,9 +15,12 @@ STYLE = """
 body { font: 11pt/1.45 "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: #111; max-width: 52rem;
        margin: 2rem auto; padding: 0 1rem; }
 h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
+h3 { font-size: 1rem; margin: .9rem 0 .3rem; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; border-bottom: 1px solid #999; padding-bottom: .15rem; }
 p { margin: .4rem 0; }
 .small { font-size: .9em; color: #333; }
+.pre { white-space: pre-line; overflow-wrap: anywhere; }
+td { overflow-wrap: anywhere; }
 .note { border: 1px solid #b58900; background: #fdf6e3; padding: .5rem .75rem; font-size: .92em; }
 .verdict { font-size: 1.2rem; font-weight: bold; }
 .verdict-no { color: #8b0000; } .verdict-yes { color: #05631e; } .verdict-other { color: #7a4b00; }
@@ -34,7 +37,7 @@ a.cite { text-decoration: none; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
   a { color: inherit; }
-  h2 { break-after: avoid; }
+  h2, h3 { break-after: avoid; }
   tr, li, .note { break-inside: avoid; }
   thead { display: table-header-group; }
   .note { background: none; }

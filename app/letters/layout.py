@@ -20,7 +20,7 @@ class Heading:
 @dataclass
 class Para:
     text: str
-    style: str = "body"  # body · verdict · note · small
+    style: str = "body"  # body · verdict · note · small · pre (its line breaks kept)
 
 
 @dataclass
@@ -52,8 +52,9 @@ def layout(d: Determination) -> list[Block]:
         Para(d.disclaimer, "note"),
         Heading("Request"),
         Fields([*_party("Member", d.member, "Member ID", "Date of birth"),
-                *_party("Requesting provider", d.requester, "NPI", "Organisation / contact"),
-                ("Question", d.question), ("Clinical information", d.patient or "none provided")]),
+                *_party("Requesting provider", d.requester, "NPI", "Organisation / contact"), ("Question", d.question)]),
+        Heading("Clinical information", 3),
+        Para(d.patient or "None provided.", "pre" if d.patient else "small"),
         Heading("Determination"),
         Para(f"{d.verdict_label} (verdict: {d.verdict})", "verdict"),
         Para(d.summary),

@@ -72,12 +72,14 @@ def render_pdf(d: Determination) -> bytes:
         story = []
         for block in layout(d):
             if isinstance(block, Heading):
-                story.append(_p(block.text, styles["h1" if block.level == 1 else "h2"]))
+                story.append(_p(block.text, styles[f"h{min(block.level, 3)}"]))
+            elif isinstance(block, Para) and block.style == "pre":  # a paragraph a line: linear to lay out
+                story += [_p(line, styles["body"]) for line in block.text.split("\n") if line.strip()]
             elif isinstance(block, Para):
                 story.append(_p(block.text, styles[block.style]))
             elif isinstance(block, Fields):
                 rows = [[_p(label, styles["label"]), _p(value or " ", styles["body"])] for label, value in block.rows]
-                table = RLTable(rows, colWidths=[width * 0.3, width * 0.7])
+                table = RLTable(rows, colWidths=[width * 0.3, width * 0.7], splitInRow=1)
                 table.setStyle(TableStyle(_grid(colors) + [
                     *[("LINEBELOW", (1, i), (1, i), 0.8, colors.black) for i, (_, v) in enumerate(block.rows) if not v],
                     ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f4f4f4"))]))
@@ -86,7 +88,7 @@ def render_pdf(d: Determination) -> bytes:
                 widths = [width * w for w in block.widths] if block.widths else None
                 rows = [[_p(h, styles["th"]) for h in block.header]]
                 rows += [[_p(v, styles["cell"]) for v in row] for row in block.rows]
-                table = RLTable(rows, colWidths=widths, repeatRows=1)
+                table = RLTable(rows, colWidths=widths, repeatRows=1, splitInRow=1)
                 table.setStyle(TableStyle(_grid(colors) + [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8"))]))
                 story.append(table)
             elif isinstance(block, Items):
@@ -101,7 +103,7 @@ def render_pdf(d: Determination) -> bytes:
 def _p(text: str, style):
     from reportlab.platypus import Paragraph
 
-    return Paragraph(escape(printable(text)).replace("\n", "<br/>"), style)
+    return Paragraph(escape(printable(text.replace("\n", " "))), style)  # line breaks read as in the HTML
 
 
 def _grid(colors) -> list:
@@ -120,6 +122,8 @@ def _styles() -> dict:
         "h1": ParagraphStyle("h1", parent=base, fontName=FONT + "-Bold", fontSize=16, leading=20, spaceAfter=4),
         "h2": ParagraphStyle("h2", parent=base, fontName=FONT + "-Bold", fontSize=12, leading=15, spaceBefore=8,
                              spaceAfter=3, keepWithNext=True),
+        "h3": ParagraphStyle("h3", parent=base, fontName=FONT + "-Bold", fontSize=10, leading=13, spaceBefore=5,
+                             spaceAfter=2, keepWithNext=True),
         "verdict": ParagraphStyle("verdict", parent=base, fontName=FONT + "-Bold", fontSize=12, leading=15),
         "note": ParagraphStyle("note", parent=base, fontSize=8.5, leading=11, borderColor=colors.HexColor("#b58900"),
                                borderWidth=0.6, borderPadding=4, backColor=colors.HexColor("#fdf6e3"),

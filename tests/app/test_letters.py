@@ -191,3 +191,22 @@ def test_codes_are_read_in_the_other_shapes_policies_write_them():
 class _Index:
     def __init__(self, documents, chunks, compiled):
         self.documents, self.chunks, self.compiled = documents, chunks, compiled
+
+
+@pytest.mark.parametrize("patient", ["x" * 20_000, "line\n" * 4000, "word " * 4000, "\x00\x1b[31m <b>&amp; \U0001F600"])
+def test_text_at_the_services_bounds_lays_out_on_as_many_pages_as_it_needs(patient):
+    import time
+
+    from app.schemas import Answer, Citation, Criterion
+
+    answer = Answer(
+        question="q" * 4000, verdict="no", summary="s [1]",
+        criteria=[Criterion(text="c" * 3000, status="met", detail="d" * 3000, citations=[1])],
+        citations=[Citation(id=1, document_id="d", chunk_id="d#1", title="T", quote="z" * 5000)])
+    letter = determine(answer, _Index({}, {}, {}), patient=patient,
+                       member=Party(name="n" * 200, identifier="i" * 100, detail="x" * 300))
+    started = time.monotonic()
+    data = render(letter, "pdf")
+    assert time.monotonic() - started < 30  # a table row or a paragraph taller than a page splits; no quadratic re-wrap
+    assert len(PdfReader(io.BytesIO(data)).pages) >= 2
+    assert "&lt;b&gt;" in render(letter, "html").decode() or "<b>" not in patient
