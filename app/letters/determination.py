@@ -119,8 +119,11 @@ def determine(answer: Answer, index: IndexView, *, patient: str | None = None, m
     primary = next((p for p in policies if p.primary), None)
     codes, limits = [], []
     if primary is not None:
-        chunks = [c for c in index.chunks.values() if c.document_id == primary.document_id]
-        declared = index.documents.get(primary.document_id, {}).get("codes", [])
+        meta = index.documents.get(primary.document_id, {})
+        ids = meta.get("chunk_ids")
+        chunks = ([index.chunks[i] for i in ids if i in index.chunks] if ids is not None else
+                  [c for c in index.chunks.values() if c.document_id == primary.document_id])
+        declared = meta.get("codes", [])
         codes = policy_codes(declared, chunks, answer.question)
         compiled = index.compiled.get(primary.document_id)
         limits = _limits(compiled, answer.question, index.chunks, citations) if compiled else []
