@@ -49,7 +49,7 @@ class GoldCase(BaseModel):
         "Earlier messages of a conversation, in order; the question is then the follow-up that ends "
         "it, read against them as /v1/chat reads it."))
     expected_question: str | None = Field(None, description="The question the follow-up should resolve to "
-                                                            "(compared ignoring case, spacing and end punctuation).")
+                                                            "(compared ignoring case, spacing and end punctuation; '|' separates alternatives).")
     source_file: str = Field("", exclude=True, description="Where the case was read from (set by the loader).")
 
     @field_validator("expected_verdict", mode="before")

@@ -109,10 +109,10 @@ def run_eval(cases: list[GoldCase], engine, k: int = 5, *, workers: int = 1, pro
     return report
 
 
-def same_question(a: str | None, b: str | None) -> bool:
-    """Equal ignoring case, spacing and end punctuation."""
+def same_question(asked: str | None, expected: str | None) -> bool:
+    """Equal to one of the expected question's '|' alternatives, ignoring case, spacing and end punctuation."""
     norm = lambda q: " ".join(re.sub(r"[?.!\s]+$", "", q or "").lower().split())
-    return a is not None and b is not None and norm(a) == norm(b)
+    return asked is not None and expected is not None and norm(asked) in {norm(e) for e in expected.split("|")}
 
 
 def add_follow_up_scores(report: dict, runs: list[CaseRun]) -> None:

@@ -49,7 +49,8 @@ _BARE_PREP = re.compile(_LEAD + r"(?P<prep>for|in|with|at|on)\s++(?P<rest>.+)$",
 _TRAILING_CONDITION = re.compile(
     r"\b(?:for|in|with)\s++(?:an?\s++|the\s++)?(?:(?:adult|pediatric|paediatric|child|patient|person|woman|man|"
     r"member)s?\s++(?:with|who\s++has)\s++)?(?P<condition>[^?.,;]+)$", re.I)
-_POPULATION = re.compile(r"\b(?:older adults?|adults?|adolescents?|teenagers?|children|child|infants?|"
+_POPULATION = re.compile(r"(?:\b(?:an?\s++)?(?<!\d)\d{1,3}[- ]year[- ]old\b)|"  # "a 16-year-old"
+                         r"\b(?:older adults?|adults?|adolescents?|teenagers?|children|child|infants?|"
                          r"(?:pediatric|paediatric|elderly) patients?)\b", re.I)
 _SOMEONE = re.compile(r"\b(?:an?|the)\s++(?:patient|member|person)\b", re.I)
 _TOO = re.compile(r"(?<![\s,])[\s,]*+\b(?:too|also|as well|again)\b\s*+$", re.I)
@@ -135,6 +136,9 @@ def _read_follow_up(previous: str, text: str, slots: Slots) -> Reading:
         changed = rewrites.with_elapsed(previous, clause)
         if changed:
             return Reading("elapsed", changed)
+        changed = rewrites.with_measure(previous, clause)
+        if changed:
+            return Reading("fact", changed)  # "and if it were Wagner grade 3?"
         return Reading("fact", previous, [clause])
     if m := _ABOUT.match(text) or _BARE_PREP.match(text):
         rest, prep = _clean(m.group("rest")), (m.group("prep") or "").lower()
@@ -192,8 +196,8 @@ def _substitute(previous: str, new: str, slots: Slots, prep: str) -> Reading:
     if not found and all(w in GENERIC for w in new.lower().split()):
         asked = rewrites.on_topic(previous, f"what about {new}", slots)  # "what about the dose?"
         return Reading("topic", asked) if asked else Reading("fact", previous)
-    kinds = {m.kind for m in found}
-    if INTERVENTION in kinds and CONDITION not in kinds:
+    head = found[-1].kind if found else None  # "knee arthroscopy" is an arthroscopy
+    if head == INTERVENTION or (head is None and any(m.kind == CONDITION for m in found[:-1])):
         changed = rewrites.with_intervention(previous, new, slots)
         if changed:
             return Reading("intervention", changed)

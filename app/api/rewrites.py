@@ -30,7 +30,7 @@ _MEASURE = re.compile(r"(?<![\w-])(?P<label>[A-Za-z][\w-]{1,20}+)(?:\s++(?:score
 _PRONOUN = re.compile(r"\b(it|that|this|them)\b", re.I)
 _FOR_PRONOUN = re.compile(r"\b(for|in|with)\s++(?:it|that|this|them)\b", re.I)
 _WHEN_WORDS = re.compile(r"^(?:how\s++(?:often|long|frequently|soon)|when)$", re.I)
-_WHAT_NOUN = re.compile(r"^(?:what|which)(?:\s++about)?(?:\s++[a-z-]++){1,2}$", re.I)  # "what dose", "which documentation"
+_WHAT_NOUN = re.compile(r"^(?:what|which|how\s++many|how\s++much)(?:\s++about)?(?:\s++[a-z-]++){1,2}$", re.I)  # "what dose"
 _SEGMENT = re.compile(r"[,;]\s*+[^,;?]*+")
 
 
