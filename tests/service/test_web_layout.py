@@ -179,3 +179,30 @@ def test_the_letter_button_makes_the_determination_letter(page):
     assert browser.js("document.querySelector('#letter-link').textContent").endswith(".pdf)")
     assert browser.js("state.letter.type") == "application/pdf"  # (the page's policy lets it open, not fetch, a blob:)
     assert browser.js("state.letter.slice(0, 5).text()") == "%PDF-"
+
+
+def test_the_documents_page_with_auth_on_uses_the_key_box_and_shows_refusals(settings, tmp_path):
+    from app.service import create_app
+    from service_kit import KEYS, served
+
+    with served(create_app(settings)) as url:  # auth on: keys for each role
+        browser = chromium.Browser(tmp_path / "profile")
+        try:
+            browser.open(f"{url}/#documents")
+            refused = browser.wait_for("!document.querySelector('#doc-error').hidden && "
+                                       "document.querySelector('#doc-error').textContent")
+            assert refused.startswith("unauthorized: ")
+            browser.js(f"document.querySelector('#api-key').value = '{KEYS['clinician']}'; showDocuments()")
+            browser.wait_for("document.querySelectorAll('#doc-rows tr').length === 2")
+            knee = tmp_path / "knee.md"
+            knee.write_text("# Knee\n\nArthroscopic debridement is not covered for osteoarthritis of the knee.\n")
+            browser.send("DOM.enable")
+            root = browser.send("DOM.getDocument")["root"]["nodeId"]
+            node = browser.send("DOM.querySelector", nodeId=root, selector="#upload-file")["nodeId"]
+            browser.send("DOM.setFileInputFiles", files=[str(knee)], nodeId=node)
+            browser.js("document.querySelector('#upload-button').click()")
+            status = browser.wait_for("document.querySelector('#upload-status .error-text')?.textContent")
+            assert status.startswith("forbidden: ")  # a clinician may read, not upload
+            assert browser.js("document.querySelectorAll('#doc-rows tr').length") == 2
+        finally:
+            browser.close()
