@@ -14,7 +14,7 @@ from pydantic import Field
 from app.api.access import Principal, caller, maintainer
 from app.api.models import (DeleteResult, DocumentCriteria, DocumentDetail, DocumentList, DocumentSummary, Section,
                             UploadResult)
-from app.api.sections import SectionText, section_text
+from app.api.sections import SectionNameRequired, SectionText, section_text
 from app.api.uploads import check_bytes, safe_name
 from app.errors import AppError, DocumentError, NotFound
 from ingest.loaders import load_document
@@ -88,8 +88,7 @@ def get_section(request: Request, document_id: str = PathParam(min_length=1, max
     if document_id not in index.documents:
         raise NotFound(f"no document {_shown(document_id)}; GET /v1/documents lists them", code="document_not_found")
     if name is None:
-        raise AppError("name: the section's heading path is required (a citation's `section`)", status=422,
-                       code="invalid_request")
+        raise SectionNameRequired("name: the section's heading path is required (a citation's `section`)")
     return section_text(index, document_id, name, _summary(document_id, index.documents[document_id],
                                                            request.app.state.uploads.root))
 

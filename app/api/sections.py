@@ -9,7 +9,11 @@ from pydantic import BaseModel, Field
 
 from app.api.models import DocumentSummary
 from app.chunks import Chunk
-from app.errors import NotFound
+from app.errors import AppError, NotFound
+
+
+class SectionNameRequired(AppError):
+    status, code = 422, "invalid_request"
 
 
 class SectionChunk(BaseModel):
