@@ -53,8 +53,10 @@ _POPULATION = re.compile(r"(?:\b(?:an?\s++)?(?<!\d)\d{1,3}[- ]year[- ]old\b)|"  
                          r"\b(?:older adults?|adults?|adolescents?|teenagers?|children|child|infants?|"
                          r"(?:pediatric|paediatric|elderly) patients?)\b", re.I)
 _SOMEONE = re.compile(r"\b(?:an?|the)\s++(?:patient|member|person)\b", re.I)
-_TOO = re.compile(r"(?<![\s,])[\s,]*+\b(?:too|also|as well|again)\b\s*+$", re.I)
+_TOO = re.compile(r"(?<![\s,])[\s,]*+\b(?:too|also|as well|again|instead)\b\s*+$", re.I)
 _BACK = re.compile(r"\b(?:for|in|with)\s++(?:it|that|this|them)\b", re.I)  # "… for that?": the last condition
+_THEN_ASKS = re.compile(_LEAD + r"(?=(?:is|are|does|do|can|should|would|will|what|when|how|which|who|why)\b)", re.I)
+_REFERS = re.compile(r"\b(?:it|that|this|them|same)\b", re.I)
 _PRONOUN_ONLY = re.compile(r"(?:it|that|this|them|those)", re.I)
 _POSSESSIVE = re.compile(_LEAD + r"(?:her|his|their|the\s++patient's)\s", re.I)  # "her MG-ADL is 9 now"
 _QUESTION_START = re.compile(r"^\s*(?:is|are|does|do|can|should|would|will|what|when|how|which|who|why|"
@@ -128,6 +130,8 @@ def read(previous: str | None, message: str, slots: Slots = NO_CORPUS) -> Readin
 
 
 def _read_follow_up(previous: str, text: str, slots: Slots) -> Reading:
+    if (lead := _THEN_ASKS.match(text)) and lead.end():
+        text = text[lead.end():]  # "and what is the evidence?" asks "what is the evidence?"
     if m := _IF_FACT.match(text) or _STATED_FACT.match(text):
         clause = _clean(m.group("clause"))
         changed = rewrites.with_regimen(previous, clause)
@@ -153,6 +157,15 @@ def _read_follow_up(previous: str, text: str, slots: Slots) -> Reading:
         return Reading("fact", changed) if changed else Reading("fact", previous, [_clean(text)])
     if _QUESTION_START.match(text) and (_BACK.search(text) or rewrites.refers_back(text, slots)):
         asked = rewrites.on_topic(previous, text, slots)  # "what dose?", "is it covered for that?"
+        if asked:
+            return Reading("topic", asked)
+    named = slots.mentions(text)
+    if _QUESTION_START.match(text) and _REFERS.search(text) and named and all(m.kind == CONDITION for m in named):
+        start, end = rewrites.condition_span(text, named[0])
+        rest = (text[:start] + text[end:]).lower()
+        if all(w in GENERIC or _REFERS.fullmatch(w) for w in re.findall(r"[a-z][a-z'-]*", rest)):
+            return Reading("condition", rewrites.with_condition(previous, text[start:end], slots, _TRAILING_CONDITION))
+        asked = rewrites.on_topic(previous, text, slots)  # "does it need a neurologist for CIDP?"
         if asked:
             return Reading("topic", asked)
     if len(text.split()) <= 4 and not _QUESTION_START.match(text):

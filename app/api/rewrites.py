@@ -172,13 +172,14 @@ def restating(facts: list[str], fact: str) -> tuple[list[str], bool]:
 
 def refers_back(text: str, slots: Slots) -> bool:
     """A question that names no topic of its own: "what dose?", "is it covered for that?"."""
-    return not slots.mentions(text) and (bool(_PRONOUN.search(text)) or len(text.split()) <= 4)
+    named = [m for m in slots.mentions(text) if m.kind or not slots.kinds]  # a topic of no kind names no slot
+    return not named and (bool(_PRONOUN.search(text)) or len(text.split()) <= 4)
 
 
 def on_topic(previous: str, fragment: str, slots: Slots) -> str | None:
     """``fragment`` asked about the previous question's intervention and condition: "it" and
     "this" are the intervention, "for that" the condition, and what is missing is added."""
-    treatment = None if intervention_of(fragment, slots) else intervention_of(previous, slots)
+    treatment = None if slots.first(fragment, INTERVENTION) else intervention_of(previous, slots)
     condition = None if condition_of(fragment, slots) else condition_of(previous, slots)
     if not treatment and not condition:
         return None

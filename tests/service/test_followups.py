@@ -163,6 +163,35 @@ def test_slot_kinds_are_learned_from_the_documents():
                      "Kawasaki disease": CONDITION, "plasma exchange": None}
 
 
+# ------------------------------------------------------------------ more wordings, read against the mini corpus's slots
+
+SLOTS = Slots.from_corpus({"ivig": {"title": "Immune globulin (IVIG and SCIG)", "doc_type": "policy"},
+                           "plex": {"title": "Therapeutic apheresis (plasma exchange)", "doc_type": "policy"},
+                           "tms": {"title": "TMS for major depressive disorder", "doc_type": "policy"}},
+                          ["IVIG is considered medically necessary for myasthenia gravis when:",
+                           "IVIG is considered medically necessary for CIDP when:"])
+WORDINGS = [
+    (SEED, "is that the same for CIDP?", "Is IVIG 1 g/kg every 3 weeks medically necessary for a patient with CIDP?"),
+    (SEED, "what about plasma exchange instead?",
+     "Is plasma exchange medically necessary for a patient with refractory myasthenia gravis?"),
+    (SEED, "and what are the criteria?", "What are the criteria for IVIG for refractory myasthenia gravis?"),
+    (SEED, "how often?", "How often is IVIG given for refractory myasthenia gravis?"),
+    ("Is IVIG medically necessary for an acute exacerbation of myasthenia gravis?", "and for CIDP?",
+     "Is IVIG medically necessary for CIDP?"),
+    ("Is TMS covered for major depressive disorder in a 40-year-old?", "what about for a 16-year-old?",
+     "Is TMS covered for major depressive disorder in a 16-year-old?"),
+    ("Is HBOT covered for a diabetic foot ulcer, Wagner grade 2?", "and if it were Wagner grade 3?",
+     "Is HBOT covered for a diabetic foot ulcer, Wagner grade 3?"),
+]
+
+
+@pytest.mark.parametrize("previous,follow_up,question", WORDINGS)
+def test_other_wordings_resolve_against_the_last_question(previous, follow_up, question):
+    from app.api.conversation import read
+
+    assert read(previous, follow_up, SLOTS).question == question
+
+
 # ------------------------------------------------------------------ the failures, on the starter corpus
 
 
