@@ -152,15 +152,24 @@ def make_dense_search(settings: Settings, client, collection: str, store):
     return VectorStoreSearch(store)
 
 
-DECIDERS = ("rules",)
+DECIDERS = ("rules", "compiled")
 
 
-def make_decider(settings: Settings):
-    """The decider ``decision.backend`` names (see ``app.engine.decide.Decider``)."""
+def make_decider(settings: Settings, embeddings=None):
+    """The decider ``decision.backend`` names (see ``app.engine.decide.Decider``). 'compiled' matches
+    questions to the compiled records by meaning with ``embeddings``; without an embedder whose
+    similarities mean something (none given, or the tests' fake) it is the rules alone."""
+    from app.engine.decide.rules import RulesDecider
+
     if settings.decision.backend == "rules":
-        from app.engine.decide.rules import RulesDecider
-
         return RulesDecider()
+    if settings.decision.backend == "compiled":
+        if embeddings is None or settings.embedding.backend == "fake":
+            return RulesDecider()
+        from app.engine.decide.layered import LayeredDecider
+        from app.engine.decide.meaning import EmbeddingSimilarity
+
+        return LayeredDecider(RulesDecider(), EmbeddingSimilarity(embeddings))
     raise ConfigurationError(f"unknown decision.backend {settings.decision.backend!r}; accepted: {', '.join(DECIDERS)}")
 
 

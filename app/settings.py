@@ -115,8 +115,10 @@ class LLMSettings(BaseModel):
 
 class DecisionSettings(BaseModel):
     backend: str = Field(
-        "rules", description="The decider that turns gathered evidence into a verdict: 'rules' (today's rules, "
-        "app/engine/decide/rules/). Built in app.backends.make_decider.",
+        "compiled", description="The decider that turns gathered evidence into a verdict: 'rules' (the rules, "
+        "app/engine/decide/rules/) or 'compiled' (the rules, then for a guideline question the recommendation "
+        "records compiled at ingest, matched to the question by meaning with the embedding model: "
+        "app/engine/decide/layered.py). Built in app.backends.make_decider.",
     )
     review_threshold: float = Field(
         0.5, ge=0.0, le=1.0, description="Answers whose confidence is below this ask for human review "

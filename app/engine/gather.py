@@ -1,7 +1,7 @@
 """Gather: every passage beyond the ranked hits that a decision or an answer may need, fetched in
 one place before deciding — the whole sections of each document the hits come from (a policy's
-indication lists, a guideline's population and age-band statements) and the 'where sources
-disagree' passages about the question's topic from any current document."""
+indication lists, a guideline's population and age-band statements), their records compiled at
+ingest, and the 'where sources disagree' passages about the question's topic from any current document."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ def corpus_profile(index: Index) -> Corpus:
 
 def gather(frame: Frame, hits: Hits, index: Index, corpus: Corpus, *, has_patient: bool) -> Evidence:
     sections = {doc: document_sections(index, doc) for doc in dict.fromkeys(h.chunk.document_id for h in hits)}
+    compiled = {doc: index.compiled[doc] for doc in sections if doc in index.compiled}
     return Evidence(hits=hits, sections=sections, disagreements=disagreements(frame, hits, index),
-                    corpus=corpus, has_patient=has_patient)
+                    corpus=corpus, has_patient=has_patient, compiled=compiled)
 
 
 def document_sections(index: Index, document_id: str) -> dict[str, list[Chunk]]:

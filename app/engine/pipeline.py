@@ -40,7 +40,7 @@ class Engine:
         self.retriever = retriever or Retriever.from_settings(index, embeddings, settings.retrieval)
         self.corpus = corpus_profile(index)
         self.gate = gate or make_gate(settings)
-        self.decider = decider or make_decider(settings)
+        self.decider = decider or make_decider(settings, embeddings)
         self.composer = composer  # optional LLM composer; None = extractive
         self.confidence = ConfidenceModel.load() if confidence is None else confidence or None
 

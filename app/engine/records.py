@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.chunks import Chunk
+from app.engine.compiled import CompiledDocument
 from app.engine.read import Frame
 from app.engine.retrieve.hybrid import Hit, Hits
 from app.engine.text.statements import Sentence
@@ -36,6 +37,7 @@ class Evidence:
     disagreements: list[Chunk]
     corpus: Corpus
     has_patient: bool = False
+    compiled: dict[str, CompiledDocument] = field(default_factory=dict)  # document id → its records compiled at ingest
 
     def document_sections(self, document_id: str) -> dict[str, list[Chunk]]:
         return self.sections.get(document_id, {})
@@ -69,6 +71,7 @@ class Decision:
     criteria: list[tuple[CriterionLine, Evaluation, Sentence | None]] = field(default_factory=list)
     primary_document: str | None = None
     indication: str | None = None
+    basis: str | None = None  # "recommendation": a compiled recommendation record decided it
 
     def cited_chunks(self) -> list[Chunk]:
         """Chunks the decision quotes (the indication's whole section, the exclusion it applied),

@@ -95,7 +95,7 @@ def test_bad_input_is_refused_before_any_stage_runs(fake_settings):
     assert e.retriever.calls == [] and e.decider.calls == []
 
 
-def test_settings_name_the_rules_decider_by_default(fake_settings):
+def test_settings_name_the_rules_decider_and_the_fake_embedder_gets_only_the_rules(fake_settings):
     assert isinstance(make_decider(Settings(decision={"backend": "rules"})), RulesDecider)
     built = Engine(fake_settings, make_index(CRITERIA), None, retriever=FakeRetriever([]))
     assert isinstance(built.decider, RulesDecider) and built.decider.name == "rules"

@@ -38,6 +38,7 @@ def features(frame: Frame, evidence: Evidence, decision: Decision) -> dict[str, 
     out["basis_policy"] = float(decision.primary_document is not None and not decision.criteria)
     out["basis_grade"] = float(decision.primary_document is None and graded)
     by_wording = decision.primary_document is None and not graded and decision.verdict in ("yes", "no")
+    out["basis_recommendation"] = float(decision.basis == "recommendation")
     out["yes_by_wording"] = float(by_wording and decision.verdict == "yes")
     out["no_by_wording"] = float(by_wording and decision.verdict == "no")
     stances = [s.stance for s in decision.deciding]

@@ -1,0 +1,119 @@
+"""The 'compiled' decider (app/engine/decide/layered.py): the rules first, then a guideline
+question's recommendation records, compiled at ingest, matched to the question by meaning. The
+similarity is a fake with cosines the test chooses; the rules are a FakeDecider."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from app.backends import make_decider
+from app.engine.compiled import AgeBand, CompiledDocument, Recommendation
+from app.engine.decide.layered import LayeredDecider
+from app.engine.decide.meaning import EmbeddingSimilarity
+from app.engine.decide.rules import RulesDecider
+from app.engine.read import understand
+from app.engine.records import Decision
+from app.settings import Settings
+from fakes import FakeDecider, chunk, evidence
+
+FOR = "Adults aged 50 to 75 years should be offered yearly screening with the test."
+AGAINST = "Screening adults older than 85 years with the test is not recommended."
+GUIDE = chunk("guide", f"{FOR}\n{AGAINST}", section="Recommendations", doc_type="guideline")
+
+
+def record(quote: str, stance: str, age: AgeBand | None = None, c=GUIDE) -> Recommendation:
+    return Recommendation(document_id=c.document_id, section=c.section, chunk_id=c.chunk_id, quote=quote, text=quote,
+                          stance=stance, age=age, grade="B" if stance == "for" else "D")
+
+
+class FakeSimilarity:
+    """Cosines by statement text (0 for any other); records each query."""
+
+    def __init__(self, cosines: dict[str, float]):
+        self.cosines = cosines
+        self.queries: list[str] = []
+
+    def similarities(self, query, texts):
+        self.queries.append(query)
+        return np.array([self.cosines.get(t, 0.0) for t in texts])
+
+
+def decide(rules_verdict: str, records: list[Recommendation], cosines: dict[str, float], *,
+           question="Should this patient be screened with the test?", patient="62-year-old woman", primary=None):
+    ev = evidence(GUIDE)
+    ev = dataclasses.replace(ev, compiled={"guide": CompiledDocument(document_id="guide", compiler="test",
+                                                                      recommendations=records)})
+    rules = FakeDecider(Decision(rules_verdict, primary_document=primary))
+    similarity = FakeSimilarity(cosines)
+    return LayeredDecider(rules, similarity).decide(understand(question, patient), ev), similarity
+
+
+def test_the_closest_recommendation_decides_where_the_rules_found_no_stance():
+    d, sim = decide("informational", [record(FOR, "for", AgeBand(lower=50, upper=75)), record(AGAINST, "against")],
+                    {FOR: 0.8, AGAINST: 0.3}, patient="62-year-old woman, average risk")
+    assert d.verdict == "yes" and d.basis == "recommendation"
+    assert [s.text for s in d.deciding] == [FOR] and GUIDE.text[d.deciding[0].start:].startswith(FOR)
+    assert "(B)" in d.reason and "62-year-old woman" in sim.queries[0]  # the record is read with the question
+
+
+def test_a_recommendation_whose_age_band_leaves_the_patient_out_is_never_chosen():
+    d, _ = decide("informational", [record(FOR, "for", AgeBand(lower=50, upper=75)), record(AGAINST, "against",
+                                                                                          AgeBand(lower=86))],
+                  {FOR: 0.9, AGAINST: 0.2}, patient="88-year-old man")
+    assert d.verdict == "no" and d.deciding[0].text == AGAINST
+
+
+def test_the_rules_no_is_never_turned_into_yes():
+    d, _ = decide("no", [record(FOR, "for")], {FOR: 0.9})
+    assert d.verdict == "no" and d.basis is None
+
+
+def test_an_against_nearly_as_close_as_the_for_leaves_the_rules_verdict():
+    d, _ = decide("informational", [record(FOR, "for"), record(AGAINST, "against")], {FOR: 0.80, AGAINST: 0.75})
+    assert d.verdict == "informational" and d.basis is None
+
+
+def test_policy_decisions_and_informational_questions_are_left_to_the_rules():
+    recs, cos = [record(AGAINST, "against")], {AGAINST: 0.9}
+    assert decide("yes", recs, cos, primary="policy-a")[0].verdict == "yes"
+    assert decide("informational", recs, cos, question="What does the guideline say about screening?")[0].verdict \
+        == "informational"
+
+
+def test_a_record_whose_quote_is_not_in_its_chunk_never_decides():
+    stray = record("Screening is not recommended for anyone at all.", "against")
+    d, _ = decide("informational", [stray], {stray.text: 0.9})
+    assert d.verdict == "informational"
+
+
+class CountingEmbeddings:
+    """Two-dimensional vectors from the text's length and vowel count; counts what it encodes."""
+
+    def __init__(self):
+        self.encoded: list[str] = []
+
+    def embed_documents(self, texts):
+        self.encoded += texts
+        return [[float(len(t)), float(sum(ch in "aeiou" for ch in t))] for t in texts]
+
+
+def test_embedding_similarity_is_the_cosine_and_encodes_each_statement_once():
+    emb = CountingEmbeddings()
+    sim = EmbeddingSimilarity(emb)
+    first = sim.similarities("abc", ["abc", "zzzzzz"])
+    assert first[0] == pytest.approx(1.0) and first[1] < first[0]
+    sim.similarities("other question", ["abc", "zzzzzz"])
+    assert emb.encoded.count("abc") == 2  # once as a statement, once as the first query; queries are not kept
+    assert emb.encoded.count("zzzzzz") == 1 and sim.similarities("q", []).shape == (0,)
+
+
+def test_the_compiled_decider_needs_an_embedder_whose_similarities_mean_something():
+    real = Settings(decision={"backend": "compiled"}, embedding={"backend": "sentence-transformers"})
+    assert isinstance(make_decider(real, CountingEmbeddings()), LayeredDecider)
+    assert isinstance(make_decider(real, None), RulesDecider)
+    fake = Settings(decision={"backend": "compiled"}, embedding={"backend": "fake"})
+    assert isinstance(make_decider(fake, CountingEmbeddings()), RulesDecider)
+    assert Settings().decision.backend == "compiled"
