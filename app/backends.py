@@ -155,30 +155,42 @@ def make_dense_search(settings: Settings, client, collection: str, store):
 DECIDERS = ("rules", "compiled")
 
 
-def make_decider(settings: Settings, embeddings=None):
+def make_similarity(settings: Settings, embeddings):
+    """Closeness of meaning by the loaded embedder (``app.engine.decide.meaning``), shared by the gate
+    and the decider; None for an embedder whose similarities mean nothing (none, or the tests' fake)."""
+    if embeddings is None or settings.embedding.backend == "fake":
+        return None
+    from app.engine.decide.meaning import EmbeddingSimilarity
+
+    return EmbeddingSimilarity(embeddings)
+
+
+def make_decider(settings: Settings, similarity=None):
     """The decider ``decision.backend`` names (see ``app.engine.decide.Decider``). 'compiled' matches
-    questions to the compiled records by meaning with ``embeddings``; without an embedder whose
-    similarities mean something (none given, or the tests' fake) it is the rules alone."""
+    questions to the compiled records by meaning with ``similarity`` (``make_similarity``); without
+    one it is the rules alone."""
     from app.engine.decide.rules import RulesDecider
 
     if settings.decision.backend == "rules":
         return RulesDecider()
     if settings.decision.backend == "compiled":
-        if embeddings is None or settings.embedding.backend == "fake":
+        if similarity is None:
             return RulesDecider()
         from app.engine.decide.layered import LayeredDecider
-        from app.engine.decide.meaning import EmbeddingSimilarity
 
-        return LayeredDecider(RulesDecider(), EmbeddingSimilarity(embeddings))
+        return LayeredDecider(RulesDecider(), similarity)
     raise ConfigurationError(f"unknown decision.backend {settings.decision.backend!r}; accepted: {', '.join(DECIDERS)}")
 
 
-def make_gate(settings: Settings):
+def make_gate(settings: Settings, similarity=None):
     """The abstention gate; its dense-similarity checks need an embedder whose similarities mean
-    something, so the fake embedder of the tests gets none."""
+    something, so the fake embedder of the tests gets none. ``similarity`` (``make_similarity``)
+    lets it read the patient's record beside the question before refusing."""
     from app.engine.decide.gate import Gate
 
-    return Gate(None if settings.embedding.backend == "fake" else settings.retrieval.min_similarity)
+    if settings.embedding.backend == "fake":
+        return Gate(None)
+    return Gate(settings.retrieval.min_similarity, similarity)
 
 
 def make_composer(settings: Settings):

@@ -8,7 +8,7 @@ import time
 from typing import Callable
 
 from app.backends import (embedder_stamp, make_chroma_client, make_composer, make_decider, make_dense_search,
-                          make_embeddings, make_gate, make_vector_store)
+                          make_embeddings, make_gate, make_similarity, make_vector_store)
 from app.engine.compose.citations import verify
 from app.engine.compose.extractive import compose
 from app.engine.compose.passages import citable_passages
@@ -39,8 +39,9 @@ class Engine:
         self.embeddings = embeddings
         self.retriever = retriever or Retriever.from_settings(index, embeddings, settings.retrieval)
         self.corpus = corpus_profile(index)
-        self.gate = gate or make_gate(settings)
-        self.decider = decider or make_decider(settings, embeddings)
+        similarity = make_similarity(settings, embeddings) if gate is None or decider is None else None
+        self.gate = gate or make_gate(settings, similarity)
+        self.decider = decider or make_decider(settings, similarity)
         self.composer = composer  # optional LLM composer; None = extractive
         self.confidence = ConfidenceModel.load() if confidence is None else confidence or None
 

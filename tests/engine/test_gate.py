@@ -71,3 +71,32 @@ def test_a_near_passage_vouches_for_a_question_whose_words_the_passages_barely_u
     record = "54-year-old man with obstructive sleep apnea, AHI 22 events per hour."
     assert refusal(gate, question, evidence(CPAP, SNORING, best_dense=0.58), record) is None
     assert refusal(gate, question, evidence(CPAP, SNORING, best_dense=0.38), record) == ("cannot_answer", "not_in_corpus")
+
+
+class RecordSimilarity:
+    """A fake ``Similarity``: the same cosine for every passage; records what it was asked."""
+
+    def __init__(self, cosine: float):
+        self.cosine = cosine
+        self.queries: list[tuple[str, list[str]]] = []
+
+    def similarities(self, query, texts):
+        self.queries.append((query, list(texts)))
+        return [self.cosine] * len(texts)
+
+
+def test_the_question_read_with_the_patients_record_can_vouch_for_its_topic():
+    """'Mucomyst before his contrast CT?': the question's own words and vector are far from every
+    passage, the question read with the record is not — refused only when the record does not help."""
+    question = "Is it time to start one for his nightly spells?"
+    record = "54-year-old man with obstructive sleep apnea, AHI 22 events per hour."
+    far = evidence(CPAP, SNORING, best_dense=0.38, has_patient=True)
+    near = RecordSimilarity(0.60)  # ≥ min_similarity + DENSE_SURE_MARGIN = 0.57
+    assert refusal(Gate(0.47, near), question, far, record) is None
+    assert near.queries[0][0] == f"{question} {record}" and near.queries[0][1] == [CPAP.text, SNORING.text]
+    assert refusal(Gate(0.47, RecordSimilarity(0.55)), question, far, record) == ("cannot_answer", "not_in_corpus")
+    no_record = evidence(CPAP, SNORING, best_dense=0.38)
+    asked = RecordSimilarity(0.9)
+    assert refusal(Gate(0.47, asked), question, no_record) == ("cannot_answer", "not_in_corpus") and not asked.queries
+    unnamed = "Is a continuous glucose monitor medically necessary for obstructive sleep apnea?"
+    assert refusal(Gate(0.47, RecordSimilarity(0.9)), unnamed, far, record) == ("cannot_answer", "not_in_corpus")

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from app.backends import make_decider
+from app.backends import make_decider, make_similarity
 from app.engine.compiled import AgeBand, CompiledDocument, Recommendation
 from app.engine.decide.layered import LayeredDecider
 from app.engine.decide.meaning import EmbeddingSimilarity
@@ -112,8 +112,10 @@ def test_embedding_similarity_is_the_cosine_and_encodes_each_statement_once():
 
 def test_the_compiled_decider_needs_an_embedder_whose_similarities_mean_something():
     real = Settings(decision={"backend": "compiled"}, embedding={"backend": "sentence-transformers"})
-    assert isinstance(make_decider(real, CountingEmbeddings()), LayeredDecider)
+    similarity = make_similarity(real, CountingEmbeddings())
+    assert isinstance(similarity, EmbeddingSimilarity)
+    assert isinstance(make_decider(real, similarity), LayeredDecider)
     assert isinstance(make_decider(real, None), RulesDecider)
     fake = Settings(decision={"backend": "compiled"}, embedding={"backend": "fake"})
-    assert isinstance(make_decider(fake, CountingEmbeddings()), RulesDecider)
+    assert make_similarity(fake, CountingEmbeddings()) is None and make_similarity(real, None) is None
     assert Settings().decision.backend == "compiled"

@@ -1,12 +1,15 @@
 """The abstention gate, run before any decider: a question is not answered ('cannot_answer')
 when it is not in English, nothing was retrieved, it names a term no document uses, or neither
-the words of the top passages nor the nearest vector vouch for its topic."""
+the words of the top passages nor the nearest vector vouch for its topic — nor, when a patient's
+record comes with it, the meaning of the question read with the record (a terse "Mucomyst before
+his contrast CT?" says its topic through the record)."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 
+from app.engine.decide.meaning import Similarity
 from app.engine.read import Frame
 from app.engine.records import Decision, Evidence
 from app.engine.text.tokens import stems
@@ -63,8 +66,18 @@ class Gate:
     """Refuses what the index cannot answer; ``min_similarity`` is None for an embedder whose
     similarities mean nothing (the fake one of the tests), and the dense checks are skipped."""
 
-    def __init__(self, min_similarity: float | None):
+    def __init__(self, min_similarity: float | None, similarity: Similarity | None = None):
         self.min_similarity = min_similarity
+        self.similarity = similarity
+
+    def _record_vouches(self, frame: Frame, evidence: Evidence) -> bool:
+        """The question read with the patient's record is as close to one of the top passages as a
+        question the nearest vector vouches for alone (``min_similarity + DENSE_SURE_MARGIN``)."""
+        if self.similarity is None or self.min_similarity is None or not evidence.has_patient:
+            return False
+        texts = [h.chunk.text for h in evidence.hits[:5]]
+        cosines = self.similarity.similarities(" ".join(frame.facts.text.split()), texts)
+        return len(cosines) > 0 and float(max(cosines)) >= self.min_similarity + DENSE_SURE_MARGIN
 
     def refuse(self, frame: Frame, evidence: Evidence) -> Decision | None:
         """A ``cannot_answer`` decision with its reason, or None when the question may be decided."""
@@ -82,11 +95,11 @@ class Gate:
         # the nearest vector among all dense candidates, not only the kept hits (0 when none was fetched)
         best_sim = None if min_similarity is None else hits.best_dense or 0.0
         dense_unsure = best_sim is None or best_sim < min_similarity + DENSE_SURE_MARGIN
-        if coverage < MIN_TOPIC_COVERAGE and not (named & top_words) and dense_unsure:
-            return Decision("cannot_answer", "not_in_corpus")
-        if best_sim is not None:  # the dense side agrees nothing is close (real embedders only)
+        refuse = coverage < MIN_TOPIC_COVERAGE and not (named & top_words) and dense_unsure
+        if best_sim is not None and not refuse:  # the dense side agrees nothing is close (real embedders only)
             # a known term of the question is in the top passages, with some of the rest of its topic
             named_found = bool(named & top_words) and coverage >= 0.3
-            if best_sim < min_similarity - 0.07 or (best_sim < min_similarity and coverage < 0.6 and not named_found):
-                return Decision("cannot_answer", "not_in_corpus")
+            refuse = best_sim < min_similarity - 0.07 or (best_sim < min_similarity and coverage < 0.6 and not named_found)
+        if refuse and not self._record_vouches(frame, evidence):
+            return Decision("cannot_answer", "not_in_corpus")
         return None
