@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from app.chunks import Chunk
-from app.engine.compiled import CRITERIA_FILE, CompiledDocument, read_compiled
+from app.engine.compiled import (CRITERIA_FILE, RECORD_VECTORS_FILE, CompiledDocument, read_compiled,
+                                 read_record_vectors, write_record_vectors)
 from app.errors import EmbedderMismatch, IndexLocked
 from app.engine.retrieve.index import CURRENT, GENERATIONS, current_generation, read_chunks
 from app.engine.retrieve.lexical import LexicalIndex
@@ -89,6 +90,7 @@ class IndexWriter:
         )
         # the compiled criteria of the last commit (none from an index built before they existed)
         self.previous_compiled: dict[str, CompiledDocument] = read_compiled(previous) if previous and not rebuild else {}
+        self.previous_record_vectors = read_record_vectors(previous) if previous and not rebuild else {}
         self.documents: dict[str, dict] = (
             dict(self.previous_manifest["documents"]) if self.previous_manifest and not rebuild else {}
         )
@@ -180,9 +182,9 @@ class IndexWriter:
     # -------------------------------------------------------------- commit
 
     def commit(self, chunks: Iterable[Chunk], documents: dict[str, dict], extra: dict,
-               compiled: dict[str, CompiledDocument] | None = None) -> Path:
-        """Write the new generation beside the old (chunks, their compiled criteria, BM25, the
-        manifest), then switch ``CURRENT`` atomically."""
+               compiled: dict[str, CompiledDocument] | None = None, record_vectors: dict | None = None) -> Path:
+        """Write the new generation beside the old (chunks, their compiled criteria and the
+        recommendations' vectors, BM25, the manifest), then switch ``CURRENT`` atomically."""
         chunk_list = list(chunks)
         self._publish()
         name = f"g{self.sequence:06d}"
@@ -202,6 +204,8 @@ class IndexWriter:
                 fh.write(compiled[doc_id].model_dump_json(exclude_none=True) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
+        if record_vectors is not None:
+            write_record_vectors(tmp / RECORD_VECTORS_FILE, record_vectors)
         LexicalIndex.build([lexical_text(c) for c in chunk_list], [c.chunk_id for c in chunk_list]).save(tmp / "bm25")
         manifest = {
             "sequence": self.sequence,

@@ -19,6 +19,7 @@ from app.errors import DocumentError, FileTooLarge
 from app.settings import Settings
 from ingest.chunking import chunk_document
 from ingest.compile import COMPILER_VERSION, compile_document
+from ingest.record_vectors import embed_records
 from ingest.indexing import IndexLock, IndexWriter
 from ingest.loaders import load_document
 from ingest.manifest import SIDECAR_NAMES, Sidecars
@@ -224,9 +225,11 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
                 all_chunks.extend(writer.previous_chunks[cid] for cid in documents[doc_id]["chunk_ids"])
         report.chunks_total = len(all_chunks)
         recompiled = reuse_criteria(writer, documents, compiled, report)
-        changed = report.added or report.updated or report.removed or rebuild or writer.crashed_before or recompiled
+        record_vectors, embedded_now = embed_records(compiled, writer.previous_record_vectors, embeddings)
+        changed = (report.added or report.updated or report.removed or rebuild or writer.crashed_before or recompiled
+                   or embedded_now)
         if changed or writer.previous_manifest is None:
-            writer.commit(all_chunks, documents, {"chunker": CHUNKER_VERSION}, compiled)
+            writer.commit(all_chunks, documents, {"chunker": CHUNKER_VERSION}, compiled, record_vectors)
             report.committed = True
         else:
             writer.release()

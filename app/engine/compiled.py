@@ -9,12 +9,16 @@ could be typed carries a ``predicate``; the rest keep their text (and ``predicat
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+import numpy as np
 from typing import Annotated, Iterator, Literal, Union
 
 from pydantic import BaseModel, Field
 
 CRITERIA_FILE = "criteria.jsonl"
+RECORD_VECTORS_FILE = "record_vectors.npz"  # each recommendation's text embedded at ingest (unit vectors)
 Comparator = Literal[">=", ">", "<=", "<", "=", "between"]
 
 
@@ -262,3 +266,26 @@ def read_compiled(generation: Path) -> dict[str, CompiledDocument]:
     with open(path, encoding="utf-8") as fh:
         docs = (CompiledDocument.model_validate(json.loads(line)) for line in fh if line.strip())
         return {d.document_id: d for d in docs}
+
+
+def read_record_vectors(generation: Path) -> dict[str, np.ndarray]:
+    """The recommendation texts' vectors embedded at ingest, by text; none for an index built
+    before they were (the engine then embeds them on first use), or when the file is unreadable."""
+    path = generation / RECORD_VECTORS_FILE
+    if not path.exists():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            texts, vectors = [str(t) for t in data["texts"]], data["vectors"].astype(np.float32)
+    except (OSError, ValueError, KeyError):
+        return {}
+    return dict(zip(texts, vectors)) if len(texts) == len(vectors) else {}
+
+
+def write_record_vectors(path: Path, vectors: dict[str, np.ndarray]) -> None:
+    texts = sorted(vectors)
+    matrix = np.stack([vectors[t] for t in texts]).astype(np.float32) if texts else np.zeros((0, 0), np.float32)
+    with open(path, "wb") as fh:
+        np.savez(fh, texts=np.array(texts, dtype=str), vectors=matrix)
+        fh.flush()
+        os.fsync(fh.fileno())

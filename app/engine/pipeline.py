@@ -40,6 +40,8 @@ class Engine:
         self.retriever = retriever or Retriever.from_settings(index, embeddings, settings.retrieval)
         self.corpus = corpus_profile(index)
         similarity = make_similarity(settings, embeddings) if gate is None or decider is None else None
+        if similarity is not None:  # the recommendations' vectors embedded at ingest (none in an older index)
+            similarity.preload(index.record_vectors)
         self.gate = gate or make_gate(settings, similarity)
         self.decider = decider or make_decider(settings, similarity)
         self.composer = composer  # optional LLM composer; None = extractive

@@ -119,3 +119,12 @@ def test_the_compiled_decider_needs_an_embedder_whose_similarities_mean_somethin
     fake = Settings(decision={"backend": "compiled"}, embedding={"backend": "fake"})
     assert make_similarity(fake, CountingEmbeddings()) is None and make_similarity(real, None) is None
     assert Settings().decision.backend == "compiled"
+
+
+def test_preloaded_statement_vectors_are_not_encoded_again():
+    emb = CountingEmbeddings()
+    sim = EmbeddingSimilarity(emb)
+    sim.preload({"abc": np.array([3.0, 1.0])})  # as read from the index; scaled to unit length here
+    assert sim.similarities("xyz", ["abc"])[0] == pytest.approx(3 / np.sqrt(10))  # (3, 0) against (3, 1)
+    assert sim.similarities("aab", ["abc"])[0] < 1.0
+    assert emb.encoded == ["xyz", "aab"]  # only the queries

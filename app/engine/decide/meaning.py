@@ -19,18 +19,19 @@ class Similarity(Protocol):
 
 class EmbeddingSimilarity:
     """Cosines from a LangChain ``Embeddings`` (``embed_documents``). Statement vectors are kept
-    (up to ``cache_size``), so a document's recommendations are encoded once per process, on the
-    first question that reaches them."""
+    (up to ``cache_size``): the recommendations' vectors embedded at ingest are preloaded, and any
+    other statement is encoded once per process, on the first question that reaches it."""
 
-    def __init__(self, embeddings, cache_size: int = 50_000):
+    def __init__(self, embeddings, cache_size: int = 100_000):
         self.embeddings = embeddings
         self.cache_size = cache_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = Lock()
 
     def _vectors(self, texts: Sequence[str], keep: bool) -> np.ndarray:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        with self._lock:  # what is cached now is read now: another question may evict it meanwhile
+            have = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = list(dict.fromkeys(t for t in texts if t not in have))
         found: dict[str, np.ndarray] = {}
         if missing:
             for text, vec in zip(missing, self.embeddings.embed_documents(missing)):
@@ -38,13 +39,22 @@ class EmbeddingSimilarity:
                 norm = float(np.linalg.norm(v))
                 found[text] = v / norm if norm else v
         with self._lock:
-            out = np.stack([found[t] if t in found else self._cache[t] for t in texts]) if texts else np.zeros((0, 0))
+            out = np.stack([found[t] if t in found else have[t] for t in texts]) if texts else np.zeros((0, 0))
             if keep:
                 for text, v in found.items():
                     self._cache[text] = v
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
         return out
+
+    def preload(self, vectors: dict[str, np.ndarray]) -> None:
+        """Statement vectors computed before (at ingest, by the same embedder), by text."""
+        with self._lock:
+            for text, v in vectors.items():
+                norm = float(np.linalg.norm(v))
+                self._cache[text] = np.asarray(v, dtype=np.float32) / (norm or 1.0)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
 
     def similarities(self, query: str, texts: Sequence[str]) -> np.ndarray:
         if not texts:

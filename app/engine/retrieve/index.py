@@ -4,7 +4,7 @@ Layout of an index directory::
 
     chroma/                  the embedded Chroma database (store 'chroma-local')
     CURRENT                  names the committed generation
-    generations/<gen>/       manifest.json, chunks.jsonl, criteria.jsonl, bm25/ — one committed state
+    generations/<gen>/       manifest.json, chunks.jsonl, criteria.jsonl, record_vectors.npz, bm25/ — one committed state
     .lock                    held by the one process that writes
 
 A writer (``ingest/``) adds vectors to Chroma first, then writes a whole new generation and
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from app.chunks import Chunk
-from app.engine.compiled import CompiledDocument, read_compiled
+from app.engine.compiled import CompiledDocument, read_compiled, read_record_vectors
 from app.errors import EmbedderMismatch, IndexUnavailable
 from app.engine.retrieve.lexical import LexicalIndex
 from app.engine.text.statements import is_disagreement
@@ -73,6 +73,11 @@ class Index:
         """Each document's criteria, compiled at ingest (``criteria.jsonl``); none for an index
         built before they were. Read on first use."""
         return read_compiled(self.path)
+
+    @cached_property
+    def record_vectors(self) -> dict:
+        """The recommendations' vectors embedded at ingest (``record_vectors.npz``), by text."""
+        return read_record_vectors(self.path)
 
     @cached_property
     def word_idf(self) -> dict[str, float]:
