@@ -76,7 +76,7 @@ def get_document_criteria(request: Request, document_id: str = PathParam(min_len
 @router.get("/v1/documents/{document_id:path}/section", response_model=SectionText | DocumentRecord,
             summary="One section's text (its chunks in order, overlaps removed) with the document's provenance")
 def get_section(request: Request, document_id: str = PathParam(min_length=1, max_length=1000),
-                name: str | None = Query(None, max_length=2000, description=(
+                name: str = Query(None, max_length=2000, description=(  # a plain string in the schema: a query has no null
                     "The section's heading path, ' > ' separated, as a citation's `section` names it "
                     "(empty: the text before a document's first heading).")),
                 who: Principal = Depends(caller)):
