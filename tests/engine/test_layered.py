@@ -15,7 +15,7 @@ from app.engine.decide.layered import LayeredDecider
 from app.engine.decide.meaning import EmbeddingSimilarity
 from app.engine.decide.rules import RulesDecider
 from app.engine.read import understand
-from app.engine.records import Decision
+from app.engine.records import CriterionLine, Decision, Evaluation
 from app.settings import Settings
 from fakes import FakeDecider, chunk, evidence
 
@@ -128,3 +128,35 @@ def test_preloaded_statement_vectors_are_not_encoded_again():
     assert sim.similarities("xyz", ["abc"])[0] == pytest.approx(3 / np.sqrt(10))  # (3, 0) against (3, 1)
     assert sim.similarities("aab", ["abc"])[0] < 1.0
     assert emb.encoded == ["xyz", "aab"]  # only the queries
+
+TRIED = CriterionLine("CPAP has been tried and proven ineffective.")
+NO_SEIZURES = CriterionLine("The patient has no history of seizures.")
+
+
+def policy_decision(*lines: CriterionLine) -> Decision:
+    return Decision("conditional", primary_document="policy-a",
+                    criteria=[(line, Evaluation("not_documented", "not found"), None) for line in lines])
+
+
+def test_a_fact_the_record_denies_fails_the_required_criterion_it_speaks_to():
+    sim = FakeSimilarity({"CPAP has never been tried": 0.76})
+    rules = FakeDecider(policy_decision(NO_SEIZURES, TRIED))
+    frame = understand("Is bilevel PAP medically necessary as first treatment?",
+                       "48-year-old woman with OSA, AHI 32. CPAP has never been tried.")
+    d = LayeredDecider(rules, sim).decide(frame, evidence(GUIDE))
+    assert d.verdict == "no" and "CPAP has never been tried" in d.reason
+    assert [ev.status for _, ev, _ in d.criteria] == ["not_documented", "not_met"]  # a denial criterion is skipped
+    assert sim.queries == [TRIED.text]
+
+
+def test_an_affirmed_fact_a_distant_one_or_an_any_of_list_leaves_the_rules_conditional():
+    frame = understand("Is bilevel PAP medically necessary?", "CPAP was tried for 3 months at home.")
+    d = LayeredDecider(FakeDecider(policy_decision(TRIED)), FakeSimilarity({"CPAP was tried for 3 months at home": 0.9})
+                       ).decide(frame, evidence(GUIDE))
+    assert d.verdict == "conditional"  # nothing denied
+    denied = understand("Is bilevel PAP medically necessary?", "CPAP has never been tried.")
+    far = LayeredDecider(FakeDecider(policy_decision(TRIED)), FakeSimilarity({"CPAP has never been tried": 0.4}))
+    assert far.decide(denied, evidence(GUIDE)).verdict == "conditional"
+    listed = CriterionLine("The patient has ANY of the following:", children=[TRIED])
+    any_of = LayeredDecider(FakeDecider(policy_decision(listed)), FakeSimilarity({"CPAP has never been tried": 0.9}))
+    assert any_of.decide(denied, evidence(GUIDE)).verdict == "conditional"
