@@ -22,6 +22,7 @@ from fastapi.responses import StreamingResponse
 from app.api.access import Principal, caller
 from app.api.bounds import Bounds
 from app.api.conversation import Conversation, follow
+from app.api.slots import NO_CORPUS, Slots
 from app.api.models import (Completion, CompletionChoice, CompletionMessage, CompletionRequest, ModelCard, ModelList,
                             Usage, SOMETHING)
 from app.errors import AppError, NotFound
@@ -55,7 +56,7 @@ def completions(body: CompletionRequest, request: Request, who: Principal = Depe
     if body.model != MODEL:
         raise NotFound(f"model {body.model!r} does not exist; the model is {MODEL!r}", code="model_not_found")
     state = request.app.state
-    conversation = conversation_of(body, state.bounds)
+    conversation = conversation_of(body, state.bounds, state.chats.slots())
     answer = state.runtime.ask(conversation.question, conversation.patient_text)
     state.recorder.answered(who, "completion", conversation.question, conversation.patient_text, answer)
     text = to_markdown(answer)
@@ -70,8 +71,9 @@ def completions(body: CompletionRequest, request: Request, who: Principal = Depe
                       usage=Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion))
 
 
-def conversation_of(body: CompletionRequest, bounds: Bounds) -> Conversation:
-    """The conversation the messages hold, once they are known to be within ``bounds``."""
+def conversation_of(body: CompletionRequest, bounds: Bounds, slots: Slots = NO_CORPUS) -> Conversation:
+    """The conversation the messages hold, once they are known to be within ``bounds``; follow-ups
+    read with the index's ``slots`` (its conditions and interventions), as ``/v1/chat`` reads them."""
     bounds.message_count(len(body.messages))
     read: list[tuple[str, str]] = []  # ("patient" | "question", text), in order
     for message in body.messages:
@@ -86,7 +88,7 @@ def conversation_of(body: CompletionRequest, bounds: Bounds) -> Conversation:
     conversation = Conversation()
     for kind, text in read:
         if kind == "question":
-            conversation = follow(conversation, text)
+            conversation = follow(conversation, text, slots=slots)
         elif text and text not in conversation.patient:
             conversation = replace(conversation, patient=conversation.patient + (text,))
     if not conversation.question:

@@ -12,8 +12,12 @@ import json
 import httpx
 import pytest
 
+from app.api.bounds import Bounds
+from app.api.completions import conversation_of
+from app.api.models import CompletionRequest
 from app.api.slots import CONDITION, INTERVENTION, Slots
 from app.service import create_app
+from app.settings import APISettings
 from ingest.sync import sync
 from service_kit import PAP, SEED, SEED_PATIENT, bearer, served, service_settings
 
@@ -228,3 +232,24 @@ def test_the_issues_follow_ups_on_the_starter_corpus(starter_url, patient, follo
         assert section in decided_by(turn["answer"])
     if verdict:
         assert turn["answer"]["verdict"] == verdict
+
+
+
+def test_the_openai_endpoint_reads_follow_ups_with_the_indexs_vocabulary(url):
+    """/v1/chat/completions resolves 'what about for CIDP?' as /v1/chat does: read with the index's
+    slots, the new condition replaces the old one and the facts that named only the old one go
+    (read by wording alone, 'MG-ADL 9' stays); over HTTP the CIDP section decides."""
+    body = {"model": "criterion", "messages": [
+        {"role": "system", "content": f"Patient: {SEED_PATIENT}"},
+        {"role": "user", "content": SEED},
+        {"role": "assistant", "content": "**Verdict: no** …"},
+        {"role": "user", "content": "what about for CIDP?"}]}
+    bounds = Bounds.from_settings(APISettings())
+    read = conversation_of(CompletionRequest.model_validate(body), bounds, SLOTS)
+    assert "MG-ADL" not in read.patient_text and "mycophenolate" in read.patient_text
+    assert "MG-ADL" in conversation_of(CompletionRequest.model_validate(body), bounds).patient_text
+    r = httpx.post(f"{url}/v1/chat/completions", json=body, headers=bearer("reviewer"), timeout=60)
+    assert r.status_code == 200, r.text
+    text = r.json()["choices"][0]["message"]["content"]
+    first_reference = text.split("### References")[1].strip().splitlines()[0]
+    assert "CIDP" in first_reference and "maintenance" not in first_reference.lower()
