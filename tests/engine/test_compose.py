@@ -115,3 +115,16 @@ def test_markdown_shows_the_verdict_the_criteria_and_numbered_references():
 
 def test_every_verdict_has_a_phrase():
     assert set(VERDICT_PHRASES) == set(VERDICTS)
+
+
+def test_an_any_of_criterion_shows_its_options_in_its_row():
+    listed = CriterionLine("The patient has ANY of the following:", children=[
+        CriterionLine("a prior myocardial infarction;"), CriterionLine("a prior ischemic stroke.")])
+    decision = Decision("conditional", primary_document="pcsk9", criteria=[
+        (listed, Evaluation("not_documented", "none of the alternatives is documented"), None)])
+    answer = compose(QUESTION, FRAME, decision, PASSAGES)
+    assert answer.criteria[0].text == ("The patient has ANY of the following: a prior myocardial infarction; "
+                                       "a prior ischemic stroke.")
+    assert answer.missing_information == ["Document whether any of these applies: a prior myocardial infarction; "
+                                          "a prior ischemic stroke"]
+    assert "a prior ischemic stroke" in to_markdown(answer)

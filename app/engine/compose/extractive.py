@@ -101,13 +101,14 @@ def compose(question: str, frame: Frame, decision: Decision, hits: list[Hit]) ->
 
     for line, ev, sentence in decision.criteria:
         cites = [citer.cite(sentence)] if sentence else []
-        answer.criteria.append(Criterion(text=line.text, status=ev.status, detail=ev.detail, citations=cites))
+        options = "; ".join(child.text.rstrip(";.") for child in line.children)
+        text = f"{line.text} {options}." if options else line.text  # "ANY of the following:" with its options
+        answer.criteria.append(Criterion(text=text, status=ev.status, detail=ev.detail, citations=cites))
         if ev.detail.startswith("requested"):
             answer.numeric_checks.append(NumericCheck(quantity="regimen", requested=ev.detail.split(" vs ")[0],
                                                       limit=line.text, within_limit=ev.status == "met", citations=cites))
         if ev.status == "not_documented":
             if line.children:
-                options = "; ".join(child.text.rstrip(";.") for child in line.children)
                 answer.missing_information.append(f"Document whether any of these applies: {options}")
             else:
                 answer.missing_information.append(f"Document whether: {line.text}")
