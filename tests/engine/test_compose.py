@@ -36,7 +36,8 @@ def denied() -> Decision:
 def test_citations_are_numbered_in_order_of_first_use():
     answer = compose(QUESTION, FRAME, denied(), PASSAGES)
     assert answer.verdict == "no"
-    assert answer.summary == f"{VERDICT_PHRASES['no']} — {LEAD.text} [1]"
+    assert answer.summary == (f"{VERDICT_PHRASES['no']} — {LEAD.text} [1] Not met: {LDL_LINE.text.rstrip('.')} [2] "
+                              "— ldl 68 fails >= 70.")  # the number that decided it
     assert [(c.id, c.quote) for c in answer.citations[:3]] == [(1, LEAD.text), (2, LDL_LINE.text), (3, ASCVD_LINE.text)]
     assert [c.citations for c in answer.criteria] == [[2], [3], []]
     assert answer.sections["Rationale"] == [Statement(text=LEAD.text, citations=[1])]
@@ -128,3 +129,13 @@ def test_an_any_of_criterion_shows_its_options_in_its_row():
     assert answer.missing_information == ["Document whether any of these applies: a prior myocardial infarction; "
                                           "a prior ischemic stroke"]
     assert "a prior ischemic stroke" in to_markdown(answer)
+
+
+def test_a_yes_says_how_many_criteria_nobody_documented():
+    decision = Decision("yes", deciding=[LEAD], primary_document="pcsk9", criteria=[
+        (CriterionLine(ASCVD_LINE.text), Evaluation("met", "documented: atherosclerot"), ASCVD_LINE),
+        (CriterionLine(LDL_LINE.text), Evaluation("met", "ldl 92 meets >= 70"), LDL_LINE),
+        (CriterionLine("A line no sentence quotes."), Evaluation("not_documented", "the record does not say"), None)])
+    answer = compose(QUESTION, FRAME, decision, PASSAGES)
+    assert answer.summary.endswith("1 of the 3 criteria is not documented: see the missing information.")
+    assert answer.missing_information == ["Document whether: A line no sentence quotes."]

@@ -98,6 +98,7 @@ def compose(question: str, frame: Frame, decision: Decision, hits: list[Hit]) ->
     rationale = [citer.statement(s) for s in decision.deciding]
     lead = decision.deciding[0] if decision.deciding else None
     answer.summary = VERDICT_PHRASES[decision.verdict] + (f" — {lead.text} [{citer.cite(lead)}]" if lead else ".")
+    answer.summary += _what_decided(decision, citer)
 
     for line, ev, sentence in decision.criteria:
         cites = [citer.cite(sentence)] if sentence else []
@@ -138,3 +139,20 @@ def compose(question: str, frame: Frame, decision: Decision, hits: list[Hit]) ->
     answer.conflicts = _conflicts(frame, hits, citer)
     answer.citations = citer.citations
     return answer
+
+
+def _what_decided(decision: Decision, citer) -> str:
+    """What the summary owes its table: for a ``no``, the criterion that failed and the fact or
+    number that failed it; for a ``yes``, how many criteria nobody documented (the summary and the
+    table never tell two stories)."""
+    rows = [(line, ev, s) for line, ev, s in decision.criteria if ev.status != "not_applicable"]
+    failed = [(line, ev, s) for line, ev, s in rows if ev.status == "not_met"]
+    if decision.verdict == "no" and failed:
+        line, ev, sentence = failed[0]
+        cite = f" [{citer.cite(sentence)}]" if sentence else ""
+        return f" Not met: {line.text.rstrip(' .:;')}{cite} — {ev.detail}."
+    undocumented = sum(ev.status == "not_documented" for _, ev, _ in rows)
+    if decision.verdict == "yes" and undocumented:
+        return (f" {undocumented} of the {len(rows)} criteria {'is' if undocumented == 1 else 'are'} not documented: "
+                "see the missing information.")
+    return ""
