@@ -29,6 +29,14 @@ def _settings(index: Optional[Path]):
         _fail(f"invalid settings: {problems}")
 
 
+def _resume_hint(settings) -> str:
+    """For an error about the index: the interrupted ingest and the command that resumes it, if any."""
+    from ingest.progress import resume_hint
+
+    hint = resume_hint(settings.index_path)
+    return f" ({hint})" if hint else ""
+
+
 def _fail(message: str, code: int = 2) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
@@ -44,34 +52,47 @@ def ingest(
     """Sync documents into the index: add new, re-index changed, remove vanished, skip unchanged."""
     from rich.console import Console
     from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from app.errors import AppError
+    from ingest.progress import ProgressLines, interrupted_line, read_marker
     from ingest.sync import sync
 
     logging.basicConfig(level=logging.ERROR, format="%(message)s")
     settings = _settings(index)
     console = Console(stderr=True)
     interactive = console.is_terminal
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), TextColumn("{task.fields[item]}"),
                    console=console, disable=not interactive)
     tasks: dict[str, int] = {}
-    last_line: dict[str, int] = {}
+    lines = ProgressLines(sys.stderr)
+    killed = read_marker(settings.index_path)  # read before this run takes the index and rewrites the marker
 
-    def progress(phase: str, done: int, total: int) -> None:
-        if interactive:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task({"read": "reading", "embed": "embedding"}[phase], total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-        elif phase == "embed" and (done == total or done - last_line.get(phase, 0) >= 256):
-            last_line[phase] = done
-            print(f"embedded {done}/{total} chunks", file=sys.stderr, flush=True)
+    def announce() -> None:
+        nonlocal killed
+        if killed:
+            console.print(interrupted_line(killed, settings.index_path), style="yellow", highlight=False, soft_wrap=True)
+            killed = None
+
+    def progress(phase: str, done: int, total: int, item: str = "") -> None:
+        announce()  # only once this run holds the index: a running ingest's marker is not a killed one
+        if not interactive:
+            lines(phase, done, total, item)
+            return
+        if phase not in tasks:
+            tasks[phase] = bar.add_task({"read": "reading", "embed": "embedding"}[phase], total=total, rate="", item="")
+        speed = bar.tasks[tasks[phase]].speed
+        unit = "files" if phase == "read" else "chunks"
+        bar.update(tasks[phase], completed=done, total=total, item=escape(item),
+                   rate=f"{speed:.1f} {unit}/s" if speed else "")
 
     try:
         with bar:
             report = sync(paths, settings, rebuild=rebuild, progress=progress)
     except AppError as exc:
         _fail(exc.message)
+    announce()
     summary = report.as_dict()
     if as_json:
         print(json.dumps({**summary, "failures": [{"path": p, "reason": r} for p, r in report.failed],
@@ -115,11 +136,12 @@ def ask(
     form = letter_format(letter) if letter else None
     if letter and form is None:
         _fail(f"--letter {letter}: name a .html, .pdf, .json or .fhir.json file")
+    settings = _settings(index)
     try:
-        engine = Engine.from_settings(_settings(index))
+        engine = Engine.from_settings(settings)
         answer = engine.ask(question, patient, k=k)
     except AppError as exc:
-        _fail(exc.message)
+        _fail(exc.message + _resume_hint(settings))
     print(answer.model_dump_json(indent=2) if as_json else to_markdown(answer))
     if letter:
         write_letter(answer, engine.index, letter, form, patient=patient)
@@ -140,6 +162,8 @@ def serve(
     settings = _settings(index)
     api = settings.api.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     settings = settings.model_copy(update={"api": api})
+    if hint := _resume_hint(settings):
+        typer.secho(f"warning: the index may be incomplete{hint}", fg=typer.colors.YELLOW, err=True)
     try:
         application = create_app(settings)
     except ValueError as exc:
@@ -162,10 +186,10 @@ def criteria(
     settings = _settings(index)
     generation = current_generation(settings.index_path)
     if generation is None:
-        _fail(f"no index at {settings.index_path}: run `criterion ingest corpus` first")
+        _fail(f"no index at {settings.index_path}: run `criterion ingest corpus` first" + _resume_hint(settings))
     documents = json.loads((generation / "manifest.json").read_text())["documents"]
     if document_id not in documents:
-        _fail(f"no document {document_id!r} in {settings.index_path}", 1)
+        _fail(f"no document {document_id!r} in {settings.index_path}" + _resume_hint(settings), 1)
     compiled = read_compiled(generation).get(document_id)
     if compiled is None:
         _fail(f"{document_id!r} has no compiled criteria: the index predates them; run `criterion ingest` "

@@ -24,8 +24,8 @@ from app.errors import EmbedderMismatch, IndexLocked
 from app.engine.retrieve.index import CURRENT, GENERATIONS, current_generation, read_chunks
 from app.engine.retrieve.lexical import LexicalIndex
 from ingest.chunking import chunk_header
+from ingest.progress import DIRTY, marker_fields, read_marker
 
-DIRTY = "SYNC_IN_PROGRESS"
 STAGING = "-staging"  # suffix of the collection a sync writes before its commit
 
 
@@ -74,8 +74,9 @@ class IndexWriter:
     """Holds the previous committed state, adds vectors, commits a new generation."""
 
     def __init__(self, index_dir: Path, *, stamp: str, collection: str, rebuild: bool,
-                 vector_store_factory: Callable[[str], object]):
+                 vector_store_factory: Callable[[str], object], paths: list[str] | None = None):
         self.index_dir = index_dir
+        self.paths = paths or []  # what the sync was asked to ingest: the marker names them for a resume
         self.stamp = stamp
         self.base_collection = collection
         previous = current_generation(index_dir)
@@ -103,7 +104,10 @@ class IndexWriter:
             self.collection = self.previous_manifest["collection"]
         self.vector_store = vector_store_factory(self.collection)
         self.crashed_before = (index_dir / DIRTY).exists()
-        (index_dir / DIRTY).write_text(str(os.getpid()))
+        self.marker_started = ""
+        prior = read_marker(index_dir) if self.crashed_before else None  # its count holds until resume() recounts
+        self.kept = 0  # chunks a killed run embedded that this one keeps
+        self._mark(embedded=prior.embedded if prior else 0, total=prior.total if prior else 0)
         self.live = bool(self.previous_manifest) and not rebuild  # writing the collection readers search
         if not self.live:  # a killed run's collection of this name is resumed only if it has our embedder
             self.vector_store = _with_embedder(self.vector_store, stamp, vector_store_factory)
@@ -142,23 +146,39 @@ class IndexWriter:
                 if text == embed_text(chunk) and meta == chunk.chroma_metadata():
                     done.add(cid)
         self.staged.extend(sorted(done))
+        self.kept = len(done)
         return [c for c in chunks if c.chunk_id not in done]
 
-    def add_vectors(self, chunks: list[Chunk], *, batch: int, progress: Callable[[int], None]) -> None:
-        """Embed and upsert into staging, ``batch`` chunks per call (within Chroma's max batch size)."""
+    def add_vectors(self, chunks: list[Chunk], *, batch: int, progress: Callable[[int], None],
+                    step: int | None = None) -> None:
+        """Embed and upsert into staging. The texts of each group of ``batch`` are encoded longest
+        first (less padding), ``step`` at a time, each step stored before it is reported, so
+        progress comes every few seconds and what is reported is what a rerun keeps."""
         if not chunks:
             return
         collection = self.staging._collection
         limit = min(batch, collection._client.get_max_batch_size())
+        step = min(step or limit, limit)
+        embed = self.staging.embeddings.embed_documents
+        written = 0
         for start in range(0, len(chunks), limit):
-            part = chunks[start:start + limit]
-            self.staging.add_texts(
-                texts=[embed_text(c) for c in part],
-                metadatas=[c.chroma_metadata() for c in part],
-                ids=[c.chunk_id for c in part],
-            )
-            self.staged.extend(c.chunk_id for c in part)
-            progress(len(part))
+            group = sorted(chunks[start:start + limit], key=lambda c: -len(embed_text(c)))
+            for first in range(0, len(group), step):
+                part = group[first:first + step]
+                texts = [embed_text(c) for c in part]
+                collection.upsert(ids=[c.chunk_id for c in part], embeddings=embed(texts), documents=texts,
+                                  metadatas=[c.chroma_metadata() for c in part])
+                self.staged.extend(c.chunk_id for c in part)
+                written += len(part)
+                self._mark(embedded=self.kept + written, total=self.kept + len(chunks))
+                progress(len(part))
+
+    def _mark(self, *, embedded: int, total: int) -> None:
+        """The in-progress marker: this run's pid, start, paths and how far it has embedded (what
+        the rerun of a killed run reports)."""
+        text = marker_fields(self.paths, embedded=embedded, total=total, started_at=self.marker_started)
+        self.marker_started = self.marker_started or json.loads(text)["started_at"]
+        (self.index_dir / DIRTY).write_text(text)
 
     def _publish(self) -> None:
         """Copy the staged vectors into the collection the new generation names (no re-embedding)."""

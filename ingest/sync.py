@@ -23,13 +23,14 @@ from ingest.record_vectors import embed_records
 from ingest.indexing import IndexLock, IndexWriter
 from ingest.loaders import load_document
 from ingest.manifest import SIDECAR_NAMES, Sidecars
+from ingest.progress import with_item
 from ingest.metadata import TEXT_BOUNDS, resolve
 
 log = logging.getLogger("criterion.ingest")
 CHUNKER_VERSION = "2"  # 2: statements set as Markdown headings are text
 METADATA_VERSION = "1"  # 1: sidecar manifests, first-page extraction, metadata_sources
 
-Progress = Callable[[str, int, int], None]  # (phase, done, total)
+Progress = Callable[..., None]  # (phase, done, total[, item]): item, the file being read, if it takes one
 
 
 @dataclass
@@ -120,7 +121,7 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
          progress: Progress | None = None) -> SyncReport:
     started = time.perf_counter()
     report = SyncReport()
-    progress = progress or (lambda phase, done, total: None)
+    progress = with_item(progress or (lambda phase, done, total: None))
     index_dir = settings.index_path
     index_dir.mkdir(parents=True, exist_ok=True)
     stamp = embedder_stamp(settings)
@@ -133,6 +134,7 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
         client = make_chroma_client(settings)
         writer = IndexWriter(
             index_dir, stamp=stamp, collection=settings.chroma.collection, rebuild=rebuild,
+            paths=[str(p.resolve()) for p in paths],
             vector_store_factory=lambda name: make_vector_store(settings, embeddings, client, stamp=stamp, collection=name),
         )
         files, roots = discover(paths, settings.ingest.extensions, report, settings.ingest.exclude)
@@ -144,7 +146,7 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
         sidecars = Sidecars(TEXT_BOUNDS)
 
         for i, src in enumerate(files, start=1):
-            progress("read", i, len(files))
+            progress("read", i, len(files), src.path.relative_to(src.root).as_posix())
             doc_id = src.document_id
             if doc_id in seen_ids:
                 report.failed.append((str(src.path), f"document id {doc_id!r} is already taken by another file in this run"))
@@ -213,7 +215,10 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
             progress("embed", done, len(to_embed))
 
         # large groups let the encoder sort by length across more texts (less padding)
-        writer.add_vectors(to_embed, batch=max(512, settings.embedding.batch_size), progress=advance)
+        if to_embed:
+            progress("embed", 0, len(to_embed))  # the phase starts: its rate counts from here
+        writer.add_vectors(to_embed, batch=max(512, settings.embedding.batch_size), progress=advance,
+                           step=settings.embedding.batch_size)
         report.embed_seconds = time.perf_counter() - t0
         report.chunks_embedded = len(to_embed)
 
