@@ -68,7 +68,8 @@ def completions(body: CompletionRequest, request: Request, who: Principal = Depe
     completion = len(text.split())
     return Completion(id=completion_id, created=created, model=MODEL,
                       choices=[CompletionChoice(message=CompletionMessage(content=text))],
-                      usage=Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion))
+                      usage=Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion),
+                      citations=answer.citations, verdict=answer.verdict)
 
 
 def conversation_of(body: CompletionRequest, bounds: Bounds, slots: Slots = NO_CORPUS) -> Conversation:

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.engine.compiled import CompiledDocument
-from app.schemas import Answer, Verdict
+from app.schemas import Answer, Citation, Verdict
 
 
 class ErrorDetail(BaseModel):
@@ -185,6 +185,10 @@ class Completion(BaseModel):
     model: str
     choices: list[CompletionChoice]
     usage: Usage
+    citations: list[Citation] = Field(default_factory=list, description=(
+        "Criterion's extension, beside OpenAI's fields: the answer's numbered citations (document, "
+        "section, page, verbatim quote), the [n] markers of the message's content."))
+    verdict: str | None = Field(None, description="Criterion's extension: the verdict code of the answer.")
 
 
 class ModelCard(BaseModel):

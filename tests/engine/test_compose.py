@@ -111,7 +111,7 @@ def test_markdown_shows_the_verdict_the_criteria_and_numbered_references():
     assert f"[1] {TITLE} (pcsk9) — {CRITERIA.section}, 2025-01-01: “{LEAD.text}”" in text
     assert "### Missing information\n- Document whether: A line no sentence quotes." in text
     refused = to_markdown(compose("?", understand("Is it covered?"), Decision("cannot_answer", "not_in_corpus"), []))
-    assert refused.startswith("**Verdict: cannot_answer** (not_in_corpus)") and "### References" not in refused
+    assert refused.startswith("**Verdict: cannot answer** (not in corpus)") and "### References" not in refused
 
 
 def test_every_verdict_has_a_phrase():

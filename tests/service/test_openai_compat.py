@@ -28,6 +28,9 @@ def test_the_openai_client_gets_a_cited_markdown_answer(api):
     assert text.startswith("**Verdict: ") and "### References" in text
     assert "[1] Immune globulin (policies/immune-globulin)" in text and "maintenance" in text.lower()
     assert reply.usage.total_tokens > 0
+    extra = reply.model_dump()  # Criterion's documented extensions ride beside OpenAI's fields
+    assert text.startswith(f"**Verdict: {extra['verdict'].replace('_', ' ')}**") and extra["citations"][0]["id"] == 1
+    assert extra["citations"][0]["quote"] in text and extra["citations"][0]["document_id"] == "policies/immune-globulin"
 
 
 def test_streaming_follow_up_in_openai_format(api):

@@ -12,8 +12,13 @@ def _marks(ids: list[int]) -> str:
     return "".join(f"[{i}]" for i in ids)
 
 
+def _label(code: str) -> str:
+    """A verdict or reason code as people read it: 'cannot_answer' → 'cannot answer'."""
+    return code.replace("_", " ")
+
+
 def to_markdown(answer: Answer) -> str:
-    out = [f"**Verdict: {answer.verdict}**" + (f" ({answer.reason})" if answer.reason else "")
+    out = [f"**Verdict: {_label(answer.verdict)}**" + (f" ({_label(answer.reason)})" if answer.reason else "")
            + (f" · confidence {answer.confidence:.2f}" if answer.confidence is not None else ""), ""]
     if answer.needs_review:
         out += ["> **Needs human review**: the engine is not confident in this verdict; check it against the "
