@@ -95,7 +95,38 @@ function tools() {
     el("button", { type: "button", class: "secondary", id: "print" }, "Print"),
     el("button", { type: "button", class: "secondary", id: "letter",
       title: "The determination as a letter (PDF), from POST /v1/determinations" }, "Letter (PDF)"),
-    el("span", { id: "letter-out", role: "status" }));
+    el("span", { id: "letter-out", role: "status" }),
+    el("button", { type: "button", class: "secondary", id: "feedback-up", title: "This answer is right" }, "👍"),
+    el("button", { type: "button", class: "secondary", id: "feedback-down", title: "This answer is wrong" }, "👎"),
+    el("span", { id: "feedback-out", role: "status" }),
+    el("form", { id: "feedback-form", hidden: true },
+      el("label", { for: "feedback-comment" }, "What is wrong with this answer?"),
+      el("textarea", { id: "feedback-comment", rows: 3, maxlength: 4000 }),
+      el("label", { for: "feedback-expected" }, "The verdict it should have given"),
+      el("select", { id: "feedback-expected" }, el("option", { value: "" }, "(not sure)"),
+        ...Object.keys(VERDICTS).map((v) => el("option", { value: v }, v.replace("_", " ")))),
+      el("button", { type: "submit", id: "feedback-send" }, "Send feedback")));
+}
+
+// A thumbs up, or a thumbs down with a comment (and the verdict it should have been): stored by
+// POST /v1/feedback, for `criterion feedback export` to turn into draft eval cases
+async function feedback(rating) {
+  const answer = state.answer || {};
+  const expected = rating === "down" ? $("#feedback-expected").value : "";
+  const body = {
+    question: state.asked.question, patient: state.asked.patient || null, answer_verdict: answer.verdict, rating,
+    comment: rating === "down" ? $("#feedback-comment").value : "",
+    cited_documents: [...new Set((answer.citations || []).map((c) => c.document_id))].slice(0, 50),
+  };
+  if (expected) body.expected_verdict = expected;
+  try {
+    const response = await fetch("/v1/feedback", { method: "POST", headers: headers(), body: JSON.stringify(body) });
+    if (!response.ok) throw await failure(response);
+    $("#feedback-form").hidden = true;
+    $("#feedback-out").replaceChildren(`Thanks: feedback ${(await response.json()).id} stored`);
+  } catch (error) {
+    $("#feedback-out").replaceChildren(el("span", { class: "error-text" }, errorText(error)));
+  }
 }
 
 // A marker: highlight its reference and open the section it quotes in the source viewer

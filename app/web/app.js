@@ -174,6 +174,13 @@ function start() {
       cite(link.dataset.ref);
     } else if (e.target.closest("#print")) window.print();
     else if (e.target.closest("#letter")) letter();
+    else if (e.target.closest("#feedback-up")) feedback("up");
+    else if (e.target.closest("#feedback-down")) { $("#feedback-form").hidden = false; $("#feedback-comment").focus(); }
+  });
+  $("#answer").addEventListener("submit", (e) => {
+    if (e.target.id !== "feedback-form") return;
+    e.preventDefault();
+    feedback("down");
   });
   window.addEventListener("hashchange", route);
   startViewer();

@@ -2,13 +2,19 @@
 page of its own (no form, no API-key box) before the evidence; on a 390 px phone nothing scrolls
 sideways, criteria are stacked cards and the form folds to one line after asking; the documents
 page lists, uploads with progress, previews a section's chunks and retires. Screenshots go to
-tests/artifacts/."""
+tests/artifacts/. A thumbs-down with a comment on the page becomes a draft case `criterion eval` runs."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from typer.testing import CliRunner
 
 import chromium
+from app.api.feedback import FEEDBACK_FILE
+from app.cli import app as cli
+from evals.cases import load_cases
 from service_kit import SEED, SEED_PATIENT
 from test_web_page import GOLD_SEED_PATIENT, ROOT
 from web_kit import ARTIFACTS, ask, browsing, no_horizontal_scroll, phone, printed, words
@@ -206,3 +212,32 @@ def test_the_documents_page_with_auth_on_uses_the_key_box_and_shows_refusals(set
             assert browser.js("document.querySelectorAll('#doc-rows tr').length") == 2
         finally:
             browser.close()
+
+
+def test_a_thumbs_down_with_a_comment_on_the_page_becomes_a_draft_case_eval_accepts(page, settings, tmp_path,
+                                                                                       monkeypatch):
+    browser, url = page
+    ask(browser, url, SEED, SEED_PATIENT)
+    browser.js("document.querySelector('#feedback-down').click()")
+    assert browser.js("document.querySelector('#feedback-form').hidden") is False
+    browser.js("document.querySelector('#feedback-comment').value = 'Only one immunosuppressant was tried.';"
+               "document.querySelector('#feedback-expected').value = 'no';"
+               "document.querySelector('#feedback-send').click()")
+    stored = browser.wait_for("document.querySelector('#feedback-out').textContent.startsWith('Thanks') && "
+                              "document.querySelector('#feedback-out').textContent", timeout=30)
+    assert "stored" in stored and browser.js("document.querySelector('#feedback-form').hidden") is True
+
+    out = tmp_path / "drafts.yaml"
+    exported = CliRunner().invoke(cli, ["feedback", "export", "--feedback", str(settings.data_dir / FEEDBACK_FILE),
+                                        "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    (case,) = load_cases(out)
+    assert (case.question, case.patient, case.expected_verdict) == (SEED, SEED_PATIENT, "no")
+    assert "Only one immunosuppressant was tried." in out.read_text()
+    monkeypatch.setenv("CRITERION_EMBEDDING__BACKEND", "fake")  # the index the page's fixture built
+    thresholds = tmp_path / "thresholds.yaml"
+    thresholds.write_text("floors: {}\n")
+    ran = CliRunner().invoke(cli, ["eval", "--cases", str(out), "--index", str(settings.index_path),
+                                   "--out", str(tmp_path / "report"), "--thresholds", str(thresholds)])
+    assert ran.exit_code == 0, ran.output
+    assert [c["id"] for c in json.loads((tmp_path / "report" / "report.json").read_text())["cases"]] == [case.id]
