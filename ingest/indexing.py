@@ -1,4 +1,4 @@
-"""Writing an index: one writer at a time (a lock file), vectors into Chroma in batches, then a
+"""Writing an index: one writer at a time (``ingest/lock.py``), vectors into Chroma in batches, then a
 new generation committed with an atomic rename. See ``app/index.py`` for the layout.
 
 A sync's vectors are written where no reader looks until the commit: a staging collection beside
@@ -9,7 +9,6 @@ embedder, are not embedded again."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -20,45 +19,13 @@ from typing import Callable, Iterable
 from app.chunks import Chunk
 from app.engine.compiled import (CRITERIA_FILE, RECORD_VECTORS_FILE, CompiledDocument, read_compiled,
                                  read_record_vectors, write_record_vectors)
-from app.errors import EmbedderMismatch, IndexLocked
+from app.errors import EmbedderMismatch
 from app.engine.retrieve.index import CURRENT, GENERATIONS, current_generation, read_chunks
 from app.engine.retrieve.lexical import LexicalIndex
 from ingest.chunking import chunk_header
 from ingest.progress import DIRTY, marker_fields, read_marker
 
 STAGING = "-staging"  # suffix of the collection a sync writes before its commit
-
-
-class IndexLock:
-    """An exclusive, non-blocking ``flock`` on ``<index>/.lock``; the kernel drops it if the
-    process dies, so a killed ingest never leaves the index locked."""
-
-    def __init__(self, index_dir: Path):
-        self.path = index_dir / ".lock"
-        self.fh = None
-
-    def __enter__(self) -> "IndexLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = open(self.path, "a+")
-        try:
-            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.fh.seek(0)
-            holder = self.fh.read().strip() or "another process"
-            self.fh.close()
-            raise IndexLocked(
-                f"the index at {self.path.parent} is being written by {holder}; one writer at a time — "
-                "wait for it to finish, or use a Chroma server (store 'chroma-http') for several processes"
-            ) from None
-        self.fh.seek(0)
-        self.fh.truncate()
-        self.fh.write(f"pid {os.getpid()}")
-        self.fh.flush()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        fcntl.flock(self.fh, fcntl.LOCK_UN)
-        self.fh.close()
 
 
 def fsync_dir(path: Path) -> None:

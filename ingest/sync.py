@@ -20,7 +20,8 @@ from app.settings import Settings
 from ingest.chunking import chunk_document
 from ingest.compile import COMPILER_VERSION, compile_document
 from ingest.record_vectors import embed_records
-from ingest.indexing import IndexLock, IndexWriter
+from ingest.indexing import IndexWriter
+from ingest.lock import IndexLock
 from ingest.loaders import load_document
 from ingest.manifest import SIDECAR_NAMES, Sidecars
 from ingest.progress import with_item

@@ -14,7 +14,7 @@ import pytest
 from app.backends import embedder_stamp, make_chroma_client, make_embeddings, make_vector_store
 from app.errors import EmbedderMismatch, IndexLocked
 from app.engine.retrieve.index import open_index
-from ingest.indexing import IndexLock
+from ingest.lock import IndexLock
 from ingest.sync import sync
 from pdfs import make_pdf
 
