@@ -76,7 +76,7 @@ class Gate:
         if self.similarity is None or self.min_similarity is None or not evidence.has_patient:
             return False
         texts = [h.chunk.text for h in evidence.hits[:5]]
-        cosines = self.similarity.similarities(" ".join(frame.facts.text.split()), texts)
+        cosines = self.similarity.similarities(frame.with_record, texts)
         return len(cosines) > 0 and float(max(cosines)) >= self.min_similarity + DENSE_SURE_MARGIN
 
     def refuse(self, frame: Frame, evidence: Evidence) -> Decision | None:

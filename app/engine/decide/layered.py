@@ -55,7 +55,6 @@ class LayeredDecider:
         return Decision(choice.verdict, reason=f"the recommendation closest to the question{grade} applies to this "
                         f"patient's population", deciding=[quoted], basis="recommendation")
 
-
     def denied(self, frame: Frame, decision: Decision) -> Decision:
         """The rules' ``conditional`` policy decision, or ``no`` when the record denies a fact a
         required criterion (not an any-of list, not itself a denial) asks for."""

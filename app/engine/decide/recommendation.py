@@ -67,7 +67,7 @@ def choose(frame: Frame, evidence: Evidence, similarity: Similarity) -> Choice |
             candidates += [(rank, r) for r in compiled.recommendations if fits(r, frame)]
     if not candidates:
         return None
-    query = " ".join(frame.facts.text.split())  # the question and the patient's record
+    query = frame.with_record
     cosines = similarity.similarities(query, [r.text for _, r in candidates])
     words = frame.query_words()
     scored = sorted(((float(cos) + WORD_WEIGHT * overlap(words, r.text) - DOCUMENT_RANK_PENALTY * rank, float(cos), i)

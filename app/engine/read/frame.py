@@ -34,6 +34,11 @@ class Frame:
         return stems(" ".join(self.topic_words + self.terms))
 
     @property
+    def with_record(self) -> str:
+        """The question and the patient's record as one line of text: what meaning is matched on."""
+        return " ".join(self.facts.text.split())
+
+    @property
     def source_type(self) -> str:
         """The doc_type that answers this kind of question first: a policy for a coverage
         question, a guideline for a clinical one."""
