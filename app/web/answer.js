@@ -1,7 +1,8 @@
 // The determination as the page shows it: verdict, summary, criteria, checks, missing information
 // (the printed summary page), then the evidence — sections with citation markers and the
 // references with their quotes. A marker highlights its reference and opens the source viewer
-// (viewer.js) on the section it quotes; Print and Letter (POST /v1/determinations) sit above it.
+// (viewer.js) on the section it quotes; Print, Copy (clipboard.js) and Letter (POST /v1/determinations)
+// sit above it.
 "use strict";
 
 const VERDICTS = {
@@ -93,6 +94,9 @@ function reference(c) {
 function tools() {
   return el("div", { class: "answer-tools" },
     el("button", { type: "button", class: "secondary", id: "print" }, "Print"),
+    el("button", { type: "button", class: "secondary", id: "copy",
+      title: "Copy the answer as text (Markdown) with its numbered references and its link" }, "Copy"),
+    el("span", { id: "copy-out", role: "status" }),
     el("button", { type: "button", class: "secondary", id: "letter",
       title: "The determination as a letter (PDF), from POST /v1/determinations" }, "Letter (PDF)"),
     el("span", { id: "letter-out", role: "status" }),

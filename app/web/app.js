@@ -2,7 +2,8 @@
 // the answer is rendered by answer.js, a citation's section shown by viewer.js, and #documents
 // is the documents page (documents.js). Text from the server is only ever inserted as text
 // (never as HTML); the shared helpers are in dom.js. On a phone the form folds after asking.
-// A query can be given in the URL fragment (never sent to the server): /#q=…&patient=…&mode=chat
+// An answer's permalink (#ask?q=…&patient=…&session=…, never sent to the server) and the local
+// history of past answers are history.js; the Copy button's text is clipboard.js.
 "use strict";
 
 const state = { sessionId: null, busy: false, answer: null, asked: { question: "", patient: "" }, letter: null };
@@ -21,13 +22,17 @@ function showError(error) {
   box.hidden = false;
 }
 
-async function ask(question, patient) {
+// One question (POST /v1/ask); `session`, when a permalink re-opens a conversation's turn, goes in its permalink
+async function ask(question, patient, session) {
   setStatus("Retrieving passages and composing…");
   const response = await fetch("/v1/ask", {
     method: "POST", headers: headers(), body: JSON.stringify({ question, patient: patient || null }),
   });
   if (!response.ok) throw await failure(response);
-  render(await response.json());
+  const answer = await response.json();
+  state.asked = { question, patient: patient || "" };
+  render(answer);
+  remember({ q: question, patient, session }, answer.verdict);
 }
 
 async function chat(message, patient) {
@@ -61,6 +66,7 @@ async function chat(message, patient) {
         state.asked = { question: data.question, patient: data.patient || "" };
         addTurn(message, data);
         render(data.answer);
+        remember({ q: data.question, patient: data.patient, session: data.session_id }, data.answer.verdict);
       }
     }
   }
@@ -76,6 +82,18 @@ function addTurn(message, reply) {
   $("#facts").textContent = reply.patient ? `Patient facts so far: ${reply.patient}` : "";
 }
 
+// A conversation re-opened by its permalink: its turns as the service keeps them (the resolved questions)
+function restoreChat(session) {
+  resetChat();
+  state.sessionId = session.session_id;
+  $("#transcript").hidden = false;
+  $("#new-chat").hidden = false;
+  $("#turns").replaceChildren(...session.turns.map((turn) => el("li", { class: "turn" },
+    el("p", { class: "resolved" }, "Asked as: ", el("q", {}, turn.question)),
+    el("p", {}, el("span", { class: `badge verdict-${turn.verdict}` }, turn.verdict)))));
+  $("#facts").textContent = session.patient.length ? `Patient facts so far: ${session.patient.join("; ")}` : "";
+}
+
 function resetChat() {
   state.sessionId = null;
   $("#turns").replaceChildren();
@@ -84,27 +102,14 @@ function resetChat() {
   $("#new-chat").hidden = true;
 }
 
-
-async function submit(event) {
-  if (event) event.preventDefault();
+// One request at a time; its failure is shown on the page
+async function working(work) {
   if (state.busy) return;
-  const question = $("#question").value.trim();
-  const patient = $("#patient").value.trim();
-  if (!question) return;
   state.busy = true;
   $("#submit").disabled = true;
   $("#error").hidden = true;
   try {
-    if (mode() === "chat") {
-      await chat(question, patient);
-      $("#question").value = "";
-      $("#patient").value = "";
-      $("#question").placeholder = "A follow-up, e.g. “what about for CIDP?” or “and if she had failed azathioprine too?”";
-    } else {
-      state.asked = { question, patient };
-      await ask(question, patient);
-      collapse(question);
-    }
+    await work();
     setStatus("");
   } catch (error) {
     setStatus("");
@@ -113,6 +118,47 @@ async function submit(event) {
     state.busy = false;
     $("#submit").disabled = false;
   }
+}
+
+async function submit(event) {
+  if (event) event.preventDefault();
+  const question = $("#question").value.trim();
+  const patient = $("#patient").value.trim();
+  if (!question) return;
+  await working(async () => {
+    if (mode() === "chat") {
+      await chat(question, patient);
+      readyForFollowUp();
+    } else {
+      await ask(question, patient);
+      collapse(question);
+    }
+  });
+}
+
+function readyForFollowUp() {
+  $("#question").value = "";
+  $("#patient").value = "";
+  $("#question").placeholder = "A follow-up, e.g. “what about for CIDP?” or “and if she had failed azathioprine too?”";
+}
+
+// A permalink or a past answer: the form filled and the question asked. A conversation's session,
+// if the service still holds it, is picked up (its turns shown, follow-ups go on in it) and the
+// turn re-answered as one question, so opening the link adds no turn; a lapsed session is a single question.
+async function reopen(query) {
+  if (state.busy) return;
+  showView(false);
+  const session = query.session ? await getJSON(`/v1/chat/${encodeURIComponent(query.session)}`).catch(() => null) : null;
+  setMode(session || (query.mode === "chat" && !query.session) ? "chat" : "ask");
+  if (!session) resetChat();
+  $("#question").value = query.q;
+  $("#patient").value = query.patient || "";
+  if (!session) return submit();
+  restoreChat(session);
+  await working(async () => {
+    await ask(query.q, query.patient, session.session_id);
+    readyForFollowUp();
+  });
 }
 
 // After an answer, a narrow screen shows the question as one line with an Edit button (app.css)
@@ -127,7 +173,12 @@ function expand() {
 }
 
 function route() {
-  const documents = location.hash === "#documents";
+  const query = linkedQuery(location.hash);
+  if (query) reopen(query);
+  else showView(location.hash === "#documents");
+}
+
+function showView(documents) {
   $("#ask-view").hidden = documents;
   $("#documents-view").hidden = !documents;
   for (const link of document.querySelectorAll("nav.views a")) {
@@ -135,6 +186,11 @@ function route() {
     else link.removeAttribute("aria-current");
   }
   if (documents) showDocuments();
+}
+
+function setMode(value) {
+  document.querySelector(`input[name="mode"][value="${value}"]`).checked = true;
+  switchMode();
 }
 
 function switchMode() {
@@ -173,6 +229,7 @@ function start() {
       e.preventDefault();
       cite(link.dataset.ref);
     } else if (e.target.closest("#print")) window.print();
+    else if (e.target.closest("#copy")) copyAnswer();
     else if (e.target.closest("#letter")) letter();
     else if (e.target.closest("#feedback-up")) feedback("up");
     else if (e.target.closest("#feedback-down")) { $("#feedback-form").hidden = false; $("#feedback-comment").focus(); }
@@ -185,20 +242,9 @@ function start() {
   window.addEventListener("hashchange", route);
   startViewer();
   startDocuments();
+  startHistory(reopen);
   footer();
-  const params = new URLSearchParams(location.hash.slice(1));
-  if (params.get("mode") === "chat") {
-    document.querySelector('input[name="mode"][value="chat"]').checked = true;
-    switchMode();
-  }
-  if (params.get("q")) {
-    $("#question").value = params.get("q");
-    $("#patient").value = params.get("patient") || "";
-    history.replaceState(null, "", location.pathname);
-    submit();
-  } else {
-    route();
-  }
+  route();
 }
 
 document.addEventListener("DOMContentLoaded", start);

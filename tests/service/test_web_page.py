@@ -46,7 +46,7 @@ def test_the_seed_question_renders_a_cited_determination(page):
     assert quotes and any("myasthenia gravis" in q for q in quotes)
     markers = browser.js("[...document.querySelectorAll('#answer a.cite')].map(a => a.dataset.ref)")
     assert markers and set(markers) <= {str(i) for i in range(1, len(quotes) + 1)}
-    assert browser.js("location.hash") == ""  # the question does not linger in the address bar
+    assert browser.js("location.hash") == f"#ask?{urlencode({'q': SEED, 'patient': SEED_PATIENT})}"  # its permalink
 
     last = max(markers, key=int)
     browser.js(f"document.querySelector('#answer a.cite[data-ref=\"{last}\"]').click()")
