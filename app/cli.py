@@ -124,13 +124,15 @@ def ask(
     as_json: bool = typer.Option(False, "--json", help="Print the answer model as JSON."),
     index: Optional[Path] = typer.Option(None, "--index", help="Index directory."),
     k: Optional[int] = typer.Option(None, "--k", help="Passages to retrieve."),
+    payer: Optional[str] = typer.Option(None, "--payer", help="The health plan whose policy should decide (e.g. TRICARE)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date of service, YYYY-MM-DD: the policy versions in force then decide."),
     letter: Optional[Path] = typer.Option(None, "--letter", help="Also write the answer as a determination letter: "
                                           "FILE.html, FILE.pdf, FILE.json or FILE.fhir.json (FHIR ClaimResponse)."),
 ) -> None:
-    """Answer a question with a cited determination."""
+    """Answer a question with a cited determination (drawn with colours and a criteria table on a
+    terminal; plain Markdown when piped)."""
     from app.engine import Engine
     from app.errors import AppError
-    from app.engine.compose.markdown import to_markdown
     from app.letters.files import letter_format, write_letter
 
     form = letter_format(letter) if letter else None
@@ -139,13 +141,30 @@ def ask(
     settings = _settings(index)
     try:
         engine = Engine.from_settings(settings)
-        answer = engine.ask(question, patient, k=k)
+        answer = engine.ask(question, patient, k=k, payer=payer, as_of=as_of)
     except AppError as exc:
         _fail(exc.message + _resume_hint(settings))
-    print(answer.model_dump_json(indent=2) if as_json else to_markdown(answer))
+    if as_json:
+        print(answer.model_dump_json(indent=2))
+    else:
+        _show(answer)
     if letter:
         write_letter(answer, engine.index, letter, form, patient=patient)
         typer.echo(f"letter ({form}) written to {letter}", err=True)
+
+
+def _show(answer) -> None:
+    """On a terminal, the answer drawn by Rich; piped or redirected, the plain Markdown scripts read."""
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        from app.cli_render import render_answer
+
+        render_answer(answer, Console())
+    else:
+        from app.engine.compose.markdown import to_markdown
+
+        print(to_markdown(answer))
 
 
 @app.command()
