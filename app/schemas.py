@@ -73,6 +73,23 @@ class QuestionFrame(BaseModel):
     patient: dict = Field(default_factory=dict)
 
 
+class DecidedUnder(BaseModel):
+    """Whose document decided the answer, and which version: the plan the request named (if any),
+    the date of service (if given) and what the answer says about both."""
+
+    document_id: str | None = Field(None, description="The document whose criteria or statements decided the verdict.")
+    title: str = ""
+    issuer: str = ""
+    effective_date: str = ""
+    status: str = ""
+    plan_named: str | None = Field(None, description="The plan the request names, as written (payer field, question "
+                                   "or patient record).")
+    plan_in_corpus: bool | None = Field(None, description="Whether the decision rests on a policy of the plan named; "
+                                        "None when no plan was named.")
+    as_of: str | None = Field(None, description="The date of service the versions in force were chosen for.")
+    notes: list[str] = Field(default_factory=list, description="What the answer says about whose policy and which version.")
+
+
 class Answer(BaseModel):
     question: str
     verdict: Verdict
@@ -92,6 +109,7 @@ class Answer(BaseModel):
     needs_review: bool = Field(
         False, description="True when confidence is below decision.review_threshold: a person should check the "
         "verdict before relying on it (the verdict and its evidence are still shown).")
+    decided_under: DecidedUnder | None = Field(None, description="Whose document and which version decided it.")
     composer: str = "extractive"
     flags: list[str] = Field(default_factory=list, description="Statements removed by citation checks, fallbacks.")
     timings_ms: dict[str, float] = Field(default_factory=dict)
@@ -99,6 +117,7 @@ class Answer(BaseModel):
     def all_text(self) -> str:
         """Everything the answer says, for must-mention checks."""
         parts = [self.summary, *(c.text + " " + c.detail for c in self.criteria)]
+        parts += self.decided_under.notes if self.decided_under else []
         parts += [s.text for group in self.sections.values() for s in group]
         parts += [p.text for c in self.conflicts for p in c.positions]
         parts += self.missing_information

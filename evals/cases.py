@@ -4,6 +4,7 @@ all at once, so a case author fixes a file in one pass."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -38,6 +39,8 @@ class GoldCase(BaseModel):
     id: str = Field(min_length=1, description="Unique across every loaded file.")
     question: str = Field(min_length=1)
     patient: str | None = Field(None, description="Patient context handed to the engine with the question.")
+    payer: str | None = Field(None, description="The plan named in the request's payer field (not in the text).")
+    as_of: dt.date | None = Field(None, description="The date of service handed to the engine.")
     expected_verdict: Verdict
     expected_sources: list[str] = Field(
         description="Document ids (path under the corpus root, no extension); empty when nothing answers it."

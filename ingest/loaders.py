@@ -34,7 +34,8 @@ _HTML_BLOCKS = {
 }
 # <meta name=…> → metadata field (``author`` names the issuer)
 _HTML_META = {name: name for name in ("issuer", "doc_type", "effective_date", "status", "source", "policy_number",
-                                      "revision", "revision_date", "issue_date", "last_reviewed")} | {"author": "issuer"}
+                                      "revision", "revision_date", "issue_date", "last_reviewed",
+                                      "superseded_by", "supersedes")} | {"author": "issuer"}
 _HTML_DROP = ["script", "style", "noscript", "template", "svg", "nav", "iframe", "object", "head"]
 
 

@@ -39,6 +39,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "policy_number": ("policy_number", "policy_id"),
     "doc_type": ("doc_type",),
     "status": ("status",),
+    "superseded_by": ("superseded_by", "replaced_by"),
+    "supersedes": ("supersedes", "replaces"),
     "source": ("source", "url"),
     "last_reviewed": ("last_reviewed",),
 }

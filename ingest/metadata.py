@@ -20,7 +20,7 @@ STATUSES = {"current", "superseded"}
 # issuer 74, source 1,146, a topic 57 (15 of them), a code 8 (55 of them).
 TEXT_BOUNDS = {"title": 500, "issuer": 300, "source": 4000, "doc_type": 40, "status": 40,
                "effective_date": 40, "last_reviewed": 40, "issue_date": 40, "revision_date": 40,
-               "revision": 100, "policy_number": 200}
+               "revision": 100, "policy_number": 200, "superseded_by": 1000, "supersedes": 1000}
 LIST_BOUNDS = {"topics": (100, 200), "codes": (2000, 40)}  # (items, characters an item)
 
 
@@ -107,7 +107,7 @@ def _as_list(key: str, value) -> list[str]:
 SOURCES = ("front-matter", "html-meta", "manifest", "pdf-metadata", "html-title", "first-heading", "first-page",
            "first-line", "filename", "inferred", "default")
 TRACKED = ("title", "issuer", "doc_type", "effective_date", "issue_date", "revision", "revision_date",
-           "last_reviewed", "policy_number", "status", "source")
+           "last_reviewed", "policy_number", "status", "source", "superseded_by", "supersedes")
 DATE_FIELDS = ("effective_date", "issue_date", "revision_date", "last_reviewed")
 
 
@@ -170,6 +170,9 @@ def resolve(doc: LoadedDocument, document_id: str, row: dict | None = None) -> t
         "revision": value("revision"),
         "revision_date": value("revision_date"),
         "policy_number": value("policy_number"),
+        # versions: the document id of the successor, or of the versions this one replaced ("a; b")
+        "superseded_by": value("superseded_by"),
+        "supersedes": value("supersedes"),
     }
     meta["metadata_sources"] = {key: picked[key][1] if key in picked else "none" for key in TRACKED}
     return meta, warnings

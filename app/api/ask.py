@@ -26,7 +26,7 @@ def ask(body: AskRequest, request: Request, who: Principal = Depends(caller)) ->
     state = request.app.state
     state.bounds.ask(body.question, body.patient)
     filters = body.filters.model_dump(exclude_none=True) if body.filters else None
-    answer = state.runtime.ask(body.question, body.patient, filters, body.k)
+    answer = state.runtime.ask(body.question, body.patient, filters, body.k, payer=body.payer, as_of=body.as_of)
     state.recorder.answered(who, "ask", body.question, body.patient, answer)
     return answer
 

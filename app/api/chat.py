@@ -7,7 +7,7 @@ import json
 import queue
 import threading
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from app.api.access import Principal
@@ -37,6 +37,11 @@ class PendingTurn:
     def patient(self) -> str | None:
         return self.conversation.patient_text
 
+    @property
+    def scope(self) -> dict:
+        """The plan and the date of service the conversation was given."""
+        return {"payer": self.conversation.payer, "as_of": self.conversation.as_of}
+
 
 class Chats:
     def __init__(self, store: SessionStore, runtime: Runtime, recorder: Recorder):
@@ -61,6 +66,10 @@ class Chats:
         session = self.store.get(body.session_id, who.name) if body.session_id else self.store.new(who.name)
         bounds.turn(session.conversation.chars, body.message, body.patient)
         conversation = follow(session.conversation, body.message, body.patient, self.slots())
+        if body.payer:
+            conversation = replace(conversation, payer=body.payer)
+        if body.as_of:
+            conversation = replace(conversation, as_of=body.as_of.isoformat())
         bounds.answerable(conversation.question or "", conversation.patient_text)
         return PendingTurn(session, conversation, len(body.message))
 
@@ -75,7 +84,7 @@ class Chats:
 
     def answer(self, who: Principal, body: ChatRequest) -> ChatResponse:
         turn = self.begin(who, body)
-        return self.finish(who, turn, self.runtime.ask(turn.question, turn.patient))
+        return self.finish(who, turn, self.runtime.ask(turn.question, turn.patient, **turn.scope))
 
     def events(self, who: Principal, turn: PendingTurn) -> Iterator[str]:
         """Server-Sent Events: ``retrieving``, ``composing``, then ``answer`` (or ``error``)."""
@@ -85,7 +94,7 @@ class Chats:
         def work() -> None:  # the engine reports "composing" as it starts composing
             try:
                 events.put(("answer", self.runtime.ask(
-                    turn.question, turn.patient, progress=lambda name, data: events.put((name, data)))))
+                    turn.question, turn.patient, progress=lambda name, data: events.put((name, data)), **turn.scope)))
             except Exception as exc:  # handed to the stream below
                 events.put(("failed", exc))
 

@@ -69,18 +69,21 @@ class Conversation:
     patient: tuple[str, ...] = ()
     turns: int = 0
     chars: int = 0  # the text of every message and patient field read so far (app/api/bounds.py caps it)
+    payer: str | None = None  # the plan whose policy decides, once the reviewer names one in a request field
+    as_of: str | None = None  # the date of service (YYYY-MM-DD), once given
 
     @property
     def patient_text(self) -> str | None:
         return "; ".join(self.patient) or None
 
     def as_dict(self) -> dict:
-        return {"question": self.question, "patient": list(self.patient), "turns": self.turns, "chars": self.chars}
+        return {"question": self.question, "patient": list(self.patient), "turns": self.turns, "chars": self.chars,
+                "payer": self.payer, "as_of": self.as_of}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Conversation":
         return cls(data.get("question"), tuple(data.get("patient") or ()), int(data.get("turns") or 0),
-                   int(data.get("chars") or 0))
+                   int(data.get("chars") or 0), data.get("payer"), data.get("as_of"))
 
 
 @dataclass

@@ -4,6 +4,7 @@ is a setting, checked in one place for every endpoint (app/api/bounds.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,6 +45,11 @@ class AskRequest(BaseModel):
                                                   "default 20,000 characters).")
     filters: Filters | None = None
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve.")
+    payer: str | None = Field(None, min_length=1, max_length=300, pattern=SOMETHING, description=(
+        "The health plan whose policy should decide (e.g. 'Cigna', 'TRICARE'); without it, a plan named in the "
+        "question or the patient record is used. When the corpus holds no policy of that plan the answer says so."))
+    as_of: dt.date | None = Field(None, description="Date of service (YYYY-MM-DD): the policy versions in force on "
+                                  "that date decide; without it, the current versions.")
 
 
 class ChatRequest(BaseModel):
@@ -54,6 +60,9 @@ class ChatRequest(BaseModel):
                                                    "(at most api.max_question_chars).")
     patient: str | None = Field(None, description="Patient facts to add to the conversation (all of them together: "
                                                   "at most api.max_patient_chars).")
+    payer: str | None = Field(None, min_length=1, max_length=300, pattern=SOMETHING, description=(
+        "The health plan whose policy should decide; kept for the rest of the conversation until another is given."))
+    as_of: dt.date | None = Field(None, description="Date of service (YYYY-MM-DD); kept for the rest of the conversation.")
 
 
 class ChatResponse(BaseModel):

@@ -63,7 +63,7 @@ class Runtime:
         return self.engine
 
     def ask(self, question: str, patient: str | None = None, filters: dict | None = None,
-            k: int | None = None, progress=None) -> Answer:
+            k: int | None = None, progress=None, *, payer: str | None = None, as_of=None) -> Answer:
         """The engine's answer, within the limits on its input and on its time."""
         self.bounds.answerable(question, patient)
         engine = self.current()
@@ -74,7 +74,7 @@ class Runtime:
                 raise self._timed_out()
 
         future = self.answering.submit(engine.ask, question, patient, filters, k, progress=progress,
-                                       checkpoint=checkpoint)
+                                       checkpoint=checkpoint, payer=payer, as_of=as_of)
         try:
             return future.result(timeout=self.timeout_s)
         except FutureTimeout:

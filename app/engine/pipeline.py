@@ -10,6 +10,7 @@ from typing import Callable
 from app.backends import (embedder_stamp, make_chroma_client, make_composer, make_decider, make_dense_search,
                           make_embeddings, make_gate, make_similarity, make_vector_store)
 from app.engine.compose.citations import verify
+from app.engine.compose.provenance import decided_under, state
 from app.engine.compose.extractive import compose
 from app.engine.compose.passages import citable_passages
 from app.engine.decide import Decider
@@ -17,9 +18,11 @@ from app.engine.decide.confidence import ConfidenceModel, always_review, feature
 from app.engine.decide.gate import Gate, is_everyday_word
 from app.engine.gather import corpus_profile, gather
 from app.engine.read import understand
+from app.engine.read.payer import PayerReader, PlanNamed
 from app.engine.read.negation import scopes as negation_scopes
 from app.engine.retrieve.hybrid import Retriever
 from app.engine.retrieve.index import Index, open_index
+from app.engine.retrieve.scope import eligible, parse_day, restrict
 from app.engine.text.statements import split_chunk
 from app.errors import BadRequest
 from app.schemas import Answer
@@ -46,6 +49,7 @@ class Engine:
         self.decider = decider or make_decider(settings, similarity)
         self.composer = composer  # optional LLM composer; None = extractive
         self.confidence = ConfidenceModel.load() if confidence is None else confidence or None
+        self.payers = PayerReader(m.get("issuer", "") for m in index.documents.values() if m.get("doc_type") == "policy")
 
     @classmethod
     def from_settings(cls, settings: Settings, embeddings=None) -> "Engine":
@@ -69,22 +73,56 @@ class Engine:
         retriever = Retriever.from_settings(index, embeddings, settings.retrieval, dense=dense)
         return cls(settings, index, embeddings, make_composer(settings), retriever=retriever)
 
-    def trace(self, question: str, patient: str | None = None) -> tuple:
+    def trace(self, question: str, patient: str | None = None, payer: str | None = None, as_of=None) -> tuple:
         """(frame, evidence, decision) for a question, without composing: what the confidence model
         is fitted on (``evals.calibrate``)."""
         frame = understand(question, patient)
-        hits = self.retriever.search(question, self.settings.retrieval.k, None, prefer=frame.source_type,
-                                     context=patient)
-        evidence = gather(frame, hits, self.index, self.corpus, has_patient=bool(patient and patient.strip()))
-        return frame, evidence, self.gate.refuse(frame, evidence) or self.decider.decide(frame, evidence)
+        plan = self.payers.named(question, patient, payer)
+        _, evidence, decision = self._decide(frame, question, patient, None, self.settings.retrieval.k, plan,
+                                             _as_of(as_of))
+        return frame, evidence, decision
+
+    def _search(self, frame, question, patient, filters, k, *, issuer=None, as_of=None):
+        allowed = eligible(self.index.documents, issuer=issuer, as_of=as_of)
+        scoped = restrict(filters, allowed)
+        if as_of is not None and not (scoped or {}).get("status"):
+            scoped = {**(scoped or {}), "status": ["current", "superseded"]}  # the date decides, not the status
+        return self.retriever.search(question, k, scoped, prefer=frame.source_type, context=patient)
+
+    def _decide(self, frame, question, patient, filters, k, plan: PlanNamed | None, as_of):
+        """Retrieve within the scope (the named plan's policies, the versions in force), gather and
+        decide. A named plan's policies decide only when one is about the question (its best
+        passage within ``ISSUER_MARGIN`` of the best policy passage of any issuer); a superseded
+        version never decides a question without a date of service."""
+        hits = self._search(frame, question, patient, filters, k, as_of=as_of)
+        if plan is not None and plan.issuer:
+            own = self._search(frame, question, patient, filters, k, issuer=plan.issuer, as_of=as_of)
+            if _best_policy(own, plan.issuer) >= _best_policy(hits) - ISSUER_MARGIN:
+                hits = own
+        has_patient = bool(patient and patient.strip())
+        evidence = gather(frame, hits, self.index, self.corpus, has_patient=has_patient)
+        decision = self.gate.refuse(frame, evidence) or self.decider.decide(frame, evidence)
+        primary = self.index.documents.get(decision.primary_document or "") or {}
+        if as_of is None and primary.get("status") == "superseded" and not (filters or {}).get("status"):
+            current = {**(filters or {}), "status": "current"}
+            if plan is not None and plan.issuer and hits and all(
+                    h.chunk.issuer == plan.issuer for h in hits if h.chunk.doc_type == "policy"):
+                hits = self._search(frame, question, patient, current, k, issuer=plan.issuer)
+            else:
+                hits = self._search(frame, question, patient, current, k)
+            evidence = gather(frame, hits, self.index, self.corpus, has_patient=has_patient)
+            decision = self.gate.refuse(frame, evidence) or self.decider.decide(frame, evidence)
+        return hits, evidence, decision
 
     def ask(self, question: str, patient: str | None = None, filters: dict | None = None, k: int | None = None,
             progress: Callable[[str, dict], None] | None = None,
-            checkpoint: Callable[[str], None] | None = None) -> Answer:
+            checkpoint: Callable[[str], None] | None = None, *, payer: str | None = None, as_of=None) -> Answer:
         """The cited determination. ``progress(event, data)`` is told when composing starts
         (after retrieval), so a stream can report it as it happens. ``checkpoint(stage)`` is called
         after each stage (understood, retrieved, decided, composed); it may raise to stop the
-        answer there, which is how a request deadline frees its worker."""
+        answer there, which is how a request deadline frees its worker. ``payer`` names the plan
+        whose policy should decide (else the question or the record may name it); ``as_of`` (a date
+        or 'YYYY-MM-DD') is the date of service whose policy versions decide."""
         step = checkpoint or (lambda stage: None)
         if not isinstance(question, str) or not question.strip():
             raise BadRequest("question must be a non-empty string", code="empty_question")
@@ -93,19 +131,19 @@ class Engine:
             raise BadRequest(f"question is {len(question)} characters; the limit is {limit}", code="question_too_long")
         if patient is not None and not isinstance(patient, str):
             raise BadRequest("patient must be text", code="bad_patient")
+        day = _as_of(as_of)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         frame = understand(question, patient)
+        plan = self.payers.named(question, patient, payer)
         step("understood")
-        hits = self.retriever.search(question, k or self.settings.retrieval.k, filters, prefer=frame.source_type,
-                                     context=patient)
+        hits, evidence, decision = self._decide(frame, question, patient, filters, k or self.settings.retrieval.k,
+                                                plan, day)
         t1 = time.perf_counter()
         timings["retrieval"] = (t1 - t0) * 1000
         step("retrieved")
         if progress is not None:
             progress("composing", {"passages": len(hits), "retrieval_ms": round(timings["retrieval"], 2)})
-        evidence = gather(frame, hits, self.index, self.corpus, has_patient=bool(patient and patient.strip()))
-        decision = self.gate.refuse(frame, evidence) or self.decider.decide(frame, evidence)
         signals = features(frame, evidence, decision) if self.confidence else {}
         confidence = self.confidence.predict(signals) if self.confidence else None
         step("decided")
@@ -127,7 +165,23 @@ class Engine:
             answer.needs_review = bool(why)
             if why:
                 answer.flags.insert(0, "needs human review: " + "; ".join(why))
+        answer = state(answer, decided_under(self.index.documents, decision, answer, plan, day))
         timings["composing"] = (time.perf_counter() - t1) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
         answer.timings_ms = {k2: round(v, 2) for k2, v in timings.items()}
         return answer
+
+
+ISSUER_MARGIN = 0.10  # cosine: how far below any issuer's best policy passage the named plan's best may be
+
+
+def _best_policy(hits, issuer: str | None = None) -> float:
+    sims = [h.dense_similarity or 0.0 for h in hits if h.chunk.doc_type == "policy" and (issuer is None or h.chunk.issuer == issuer)]
+    return max(sims, default=float("-inf"))
+
+
+def _as_of(value):
+    try:
+        return parse_day(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"as_of must be a date written YYYY-MM-DD, not {str(value)[:40]!r}", code="bad_as_of") from None
