@@ -80,7 +80,7 @@ def make_eval_command(engine_factory: EngineFactory = default_engine):
                 for path, reason in (synced.failed if synced else []):
                     err.print(f"[yellow]not indexed[/] {path}: {reason}")
                 engine = engine_factory(eval_settings)
-                report = _run(gold, engine, k, workers, settings_digest(eval_settings), err)
+                report = run_with_progress(gold, engine, k, workers, settings_digest(eval_settings), err)
         except AppError as exc:
             _fail(exc.message)
 
@@ -99,13 +99,21 @@ def make_eval_command(engine_factory: EngineFactory = default_engine):
     return eval_command
 
 
-def _run(gold, engine, k: int, workers: int, settings_hash: str, err) -> dict:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+def run_with_progress(gold, engine, k: int, workers: int, settings_hash: str, err) -> dict:
+    """Run and score the cases, saying how far it got on ``err`` (a Rich console on stderr): a bar
+    with cases done, elapsed and time left on a terminal, else a line every tenth (evals/progress.py)."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
 
+    from evals.progress import CaseLines
     from evals.runner import run_eval
 
-    bar = Progress(TextColumn("answering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=err, disable=not err.is_terminal)
+    if not err.is_terminal:
+        err.file.write(f"eval: answering {len(gold)} case{'s' if len(gold) != 1 else ''}…\n")
+        return run_eval(gold, engine, k, workers=workers, settings_hash=settings_hash, progress=CaseLines(err.file))
+    bar = Progress(TextColumn("answering"), BarColumn(), MofNCompleteColumn(), TextColumn("cases ·"),
+                   TimeElapsedColumn(), TextColumn("elapsed ·"), TimeRemainingColumn(), TextColumn("left"),
+                   console=err)
     with bar:
         task = bar.add_task("answering", total=len(gold))
         return run_eval(gold, engine, k, workers=workers, settings_hash=settings_hash,
