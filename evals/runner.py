@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,8 +84,7 @@ def run_cases(cases: list[GoldCase], engine, *, workers: int = 1, progress: Prog
         return runs
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(ask_one, engine, case, slots) for case in cases]
-        for done, future in enumerate(futures, start=1):
-            future.result()
+        for done, _ in enumerate(as_completed(futures), start=1):  # counted as they finish, not in order
             progress(done, total)
         return [f.result() for f in futures]
 

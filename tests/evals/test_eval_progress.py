@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 
 import typer
 from eval_fakes import MINI_CASES_YAML, MiniEngine
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from evals.cases import load_cases
 from evals.cli import make_eval_command, run_with_progress
 from evals.progress import CaseLines, duration
+from evals.runner import run_cases
 
 
 class Clock:
@@ -78,3 +80,28 @@ def test_on_a_terminal_a_bar_with_cases_elapsed_and_time_left(tmp_path):
     shown = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", out.getvalue())
     assert f"{len(gold)}/{len(gold)} cases" in shown and "elapsed" in shown and "left" in shown
     assert "━" in shown and "eval: case" not in shown  # the bar, not the lines
+
+
+def test_parallel_cases_are_counted_as_they_finish(tmp_path):
+    """With workers, a slow first case does not hold back the count of the cases done after it."""
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(MINI_CASES_YAML)
+    gold = load_cases(cases)
+    released, waited = threading.Event(), []
+
+    class SlowFirst(MiniEngine):
+        def ask(self, question, patient=None, filters=None, k=None):
+            if question == gold[0].question:
+                waited.append(released.wait(5))  # until the others are counted (False: only after 5 s)
+            return super().ask(question, patient, filters, k)
+
+    seen = []
+
+    def progress(done, total):
+        seen.append(done)
+        if done == total - 1:
+            released.set()
+
+    runs = run_cases(gold, SlowFirst(), workers=len(gold), progress=progress)
+    assert waited == [True] and seen == list(range(1, len(gold) + 1))
+    assert [r.case.id for r in runs] == [c.id for c in gold]  # results keep the cases' order
