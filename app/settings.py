@@ -91,6 +91,11 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     max_per_document: int = Field(5, ge=0, description="Most of the k passages one document may hold (0: no limit).")
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode.")
+    reference_issuer: str = Field(
+        "Criterion model policy", max_length=300, description="The issuer whose policies decide when the request "
+        "names no plan, or names one with no policy on the question, in an index holding several issuers' policies "
+        "for one service (your organisation's own or model policies; the bundled corpus's are 'Criterion model "
+        "policy'). Empty, or an issuer with no policy in the index: the best-ranked policy of any issuer decides.")
     dense_query: Literal["chroma", "vector-store"] = Field(
         "chroma", description="How dense candidates are found: 'chroma' asks Chroma for ids and distances only "
         "(over the embedded store: an exact in-memory search, the same in every process; over a Chroma server: "

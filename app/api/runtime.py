@@ -73,8 +73,9 @@ class Runtime:
             if time.monotonic() > deadline:
                 raise self._timed_out()
 
+        scope = {key: value for key, value in (("payer", payer), ("as_of", as_of)) if value}  # named only when given
         future = self.answering.submit(engine.ask, question, patient, filters, k, progress=progress,
-                                       checkpoint=checkpoint, payer=payer, as_of=as_of)
+                                       checkpoint=checkpoint, **scope)
         try:
             return future.result(timeout=self.timeout_s)
         except FutureTimeout:

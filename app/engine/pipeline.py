@@ -49,10 +49,16 @@ class Engine:
         self.decider = decider or make_decider(settings, similarity)
         self.composer = composer  # optional LLM composer; None = extractive
         self.confidence = ConfidenceModel.load() if confidence is None else confidence or None
-        self.payers = PayerReader(m.get("issuer", "") for m in index.documents.values() if m.get("doc_type") == "policy")
+        issuers = {m.get("issuer", "") for m in index.documents.values() if m.get("doc_type") == "policy"} - {""}
+        self.payers = PayerReader(issuers)
+        self.reference_issuer = settings.retrieval.reference_issuer if settings.retrieval.reference_issuer in issuers else None
+        self.similarity = similarity
 
     @classmethod
-    def from_settings(cls, settings: Settings, embeddings=None) -> "Engine":
+    def from_settings(cls, settings: Settings, embeddings=None, *, warm: bool = True) -> "Engine":
+        """``warm=False`` (one question, as ``criterion ask``) leaves the ConText pipeline, the word list,
+        the statements and the dense vectors to be loaded when first used: the same answers, no work
+        done for chunks the question never reads."""
         embeddings = embeddings or make_embeddings(settings)
         if settings.embedding.backend == "sentence-transformers":  # the onnx backend never loads torch
             import torch
@@ -64,12 +70,13 @@ class Engine:
             settings.index_path, stamp=stamp,
             vector_store_factory=lambda name: make_vector_store(settings, embeddings, client, stamp=stamp, collection=name),
         )
-        negation_scopes("No warm-up.")  # load the ConText pipeline now, not on the first question
-        is_everyday_word("warm-up")  # and wordfreq's English list (~0.15 s)
-        for chunk in index.chunks.values():  # and every chunk's statements, split and tagged once
-            split_chunk(chunk)
         dense = make_dense_search(settings, client, index.collection, index.vector_store)
-        dense.warm()  # and the vectors of an exact search (about 1 s at 15,000 chunks)
+        if warm:
+            negation_scopes("No warm-up.")  # load the ConText pipeline now, not on the first question
+            is_everyday_word("warm-up")  # and wordfreq's English list (~0.15 s)
+            for chunk in index.chunks.values():  # and every chunk's statements, split and tagged once
+                split_chunk(chunk)
+            dense.warm()  # and the vectors of an exact search (about 1 s at 15,000 chunks)
         retriever = Retriever.from_settings(index, embeddings, settings.retrieval, dense=dense)
         return cls(settings, index, embeddings, make_composer(settings), retriever=retriever)
 
@@ -92,13 +99,18 @@ class Engine:
     def _decide(self, frame, question, patient, filters, k, plan: PlanNamed | None, as_of):
         """Retrieve within the scope (the named plan's policies, the versions in force), gather and
         decide. A named plan's policies decide only when one is about the question (its best
-        passage within ``ISSUER_MARGIN`` of the best policy passage of any issuer); a superseded
-        version never decides a question without a date of service."""
+        passage close to the best policy passage of any issuer: ``_covers``), else the reference
+        issuer's (``retrieval.reference_issuer``), else the best of any; a superseded version never
+        decides a question without a date of service."""
         hits = self._search(frame, question, patient, filters, k, as_of=as_of)
-        if plan is not None and plan.issuer:
-            own = self._search(frame, question, patient, filters, k, issuer=plan.issuer, as_of=as_of)
-            if _best_policy(own, plan.issuer) >= _best_policy(hits) - ISSUER_MARGIN:
+        issuers = {h.chunk.issuer for h in hits if h.chunk.doc_type == "policy"}
+        for issuer in dict.fromkeys(i for i in (plan.issuer if plan else None, self.reference_issuer) if i):
+            if issuers == {issuer}:
+                break  # only that issuer's policies were found: nothing to narrow
+            own = self._search(frame, question, patient, filters, k, issuer=issuer, as_of=as_of)
+            if self._covers(own, hits, issuer):
                 hits = own
+                break
         has_patient = bool(patient and patient.strip())
         evidence = gather(frame, hits, self.index, self.corpus, has_patient=has_patient)
         decision = self.gate.refuse(frame, evidence) or self.decider.decide(frame, evidence)
@@ -113,6 +125,22 @@ class Engine:
             evidence = gather(frame, hits, self.index, self.corpus, has_patient=has_patient)
             decision = self.gate.refuse(frame, evidence) or self.decider.decide(frame, evidence)
         return hits, evidence, decision
+
+    def _covers(self, own, hits, issuer: str) -> bool:
+        """Whether ``issuer``'s best policy in ``own`` is about what the best policy of any issuer in
+        ``hits`` is about: its passage nearly as close to the question (``ISSUER_MARGIN``), or, within
+        ``ISSUER_WIDE_MARGIN``, its title close in meaning to the title of one of the top 3 policies found (a plan's CGRP policy
+        and another's, worded apart; never a plan's lumbar MRI policy for an epidural question)."""
+        mine, best = _best_policy(own, issuer), _best_policy(hits)
+        if mine == float("-inf"):
+            return False
+        if mine >= best - ISSUER_MARGIN:
+            return True
+        if self.similarity is None or mine < best - ISSUER_WIDE_MARGIN:
+            return False
+        mine_title = next(h.chunk.title for h in own if h.chunk.doc_type == "policy" and h.chunk.issuer == issuer)
+        found = list(dict.fromkeys(h.chunk.title for h in hits if h.chunk.doc_type == "policy"))[:3]
+        return float(max(self.similarity.similarities(mine_title, found))) >= SAME_SERVICE_TITLE
 
     def ask(self, question: str, patient: str | None = None, filters: dict | None = None, k: int | None = None,
             progress: Callable[[str, dict], None] | None = None,
@@ -172,7 +200,9 @@ class Engine:
         return answer
 
 
-ISSUER_MARGIN = 0.10  # cosine: how far below any issuer's best policy passage the named plan's best may be
+ISSUER_MARGIN = 0.05  # cosine: how far below any issuer's best policy passage the named plan's best may be
+ISSUER_WIDE_MARGIN = 0.20  # … or this far, when the two policies' titles are close in meaning
+SAME_SERVICE_TITLE = 0.60  # title cosine: one service 0.69–0.92, the nearest other service ≤ 0.49 (evals/issuers corpus)
 
 
 def _best_policy(hits, issuer: str | None = None) -> float:

@@ -139,3 +139,42 @@ def test_a_yes_says_how_many_criteria_nobody_documented():
     answer = compose(QUESTION, FRAME, decision, PASSAGES)
     assert answer.summary.endswith("1 of the 3 criteria is not documented: see the missing information.")
     assert answer.missing_information == ["Document whether: A line no sentence quotes."]
+
+
+MG_EVIDENCE = chunk("mg-evidence", "Where sources disagree on maintenance IVIG.\n"
+                    "- Maintenance IVIG in refractory MG, position 1: the consensus guidance (Sanders 2016; statement kept in "
+                    "the Narayanaswami 2021 update) says IVIG may be considered as maintenance therapy in refractory MG. "
+                    "Gajdos et al. 2005 found 1 g/kg not inferior to 2 g/kg.", section="Where sources disagree",
+                    title="MG evidence")
+CONSENSUS = ("Maintenance IVIG in refractory MG, position 1: the consensus guidance (Sanders 2016; statement kept in the "
+             "Narayanaswami 2021 update) says IVIG may be considered as maintenance therapy in refractory MG.")
+
+
+def test_a_statement_cut_at_a_semicolon_is_quoted_as_its_whole_sentence():
+    _, head, tail, gajdos, year = split_chunk(MG_EVIDENCE)
+    assert head.text.endswith("(Sanders 2016;") and tail.text.startswith("statement kept")  # statements, as split
+    assert gajdos.text == "Gajdos et al."  # the splitter stops at "al." too
+    decision = Decision("informational", deciding=[head, tail, gajdos, year], primary_document="mg-evidence")
+    answer = compose("Is maintenance IVIG covered in MG?", understand("Is maintenance IVIG covered in MG?"), decision,
+                     hits(MG_EVIDENCE))
+    rationale = answer.sections["Rationale"]
+    assert [s.text for s in rationale] == [head.text, tail.text, gajdos.text, year.text]
+    assert [s.citations for s in rationale] == [[1], [1], [2], [2]]  # the pieces of one sentence cite it once
+    assert [c.quote for c in answer.citations[:2]] == [CONSENSUS, "Gajdos et al. 2005 found 1 g/kg not inferior to 2 g/kg."]
+    checked = verify(answer, {MG_EVIDENCE.chunk_id: MG_EVIDENCE})
+    assert checked.flags == [] and all(c.quote in MG_EVIDENCE.text for c in checked.citations)  # verbatim
+
+
+def test_a_whole_sentence_and_an_over_long_one_are_quoted_as_they_are():
+    from app.engine.text.sentences import MAX_QUOTE, sentence_around
+
+    text = "First sentence here. Second one; with a clause.\n- A list item (e.g. this one) ends here."
+    second = text.index("Second")
+    assert sentence_around(text, 0, len("First sentence here.")) == (0, len("First sentence here."))
+    assert text[slice(*sentence_around(text, second, second + len("Second one;")))] == "Second one; with a clause."
+    item = text.index("with")
+    assert text[slice(*sentence_around(text, item, item + 4))] == "Second one; with a clause."
+    bullet = text.index("A list")
+    assert text[slice(*sentence_around(text, bullet + 2, bullet + 6))] == "A list item (e.g. this one) ends here."
+    clauses = "; ".join(f"clause number {i} of a very long list" for i in range(40)) + "."
+    assert len(clauses) > MAX_QUOTE and sentence_around(clauses, 0, 20) == (0, 20)  # no paragraph as a quote

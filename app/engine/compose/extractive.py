@@ -8,6 +8,7 @@ import re
 
 from app.engine.read import Frame
 from app.engine.records import Decision, Hit
+from app.engine.text.sentences import sentence_around
 from app.engine.text.statements import NEGATIVE, POSITIVE, Sentence, disagreement_score, is_disagreement, split_chunk
 from app.engine.text.tokens import overlap, stems
 from app.engine.text.vocabulary import canonical, synonym_terms
@@ -25,20 +26,24 @@ _ALTERNATIVE = re.compile(r"alternative|instead|second[- ]line|next step|switch|
 
 
 class Citer:
-    """Numbers citations in order of first use; one citation per quoted sentence."""
+    """Numbers citations in order of first use; one citation per quoted sentence. A statement cut
+    from a longer sentence (at a '; ') is quoted as that whole sentence, verbatim from its chunk, so
+    a quote never ends at "(Sanders 2016;"; two statements from one sentence share its citation."""
 
     def __init__(self):
         self.citations: list[Citation] = []
         self._ids: dict[tuple[str, str], int] = {}
 
     def cite(self, s: Sentence) -> int:
-        key = (s.chunk.chunk_id, s.text)
+        c = s.chunk
+        begin, end = sentence_around(c.text, s.start, s.start + len(s.text))
+        quote = c.text[begin:end]
+        key = (c.chunk_id, quote)
         if key not in self._ids:
-            c = s.chunk
             self._ids[key] = len(self.citations) + 1
             self.citations.append(Citation(
                 id=len(self.citations) + 1, document_id=c.document_id, chunk_id=c.chunk_id, title=c.title,
-                section=c.section, page=c.page_start, quote=s.text, source=c.source,
+                section=c.section, page=c.page_start, quote=quote, source=c.source,
                 issuer=c.issuer, effective_date=c.effective_date, doc_type=c.doc_type,
             ))
         return self._ids[key]

@@ -39,9 +39,10 @@ def decided_under(documents: dict[str, dict], decision: Decision, answer: Answer
         else:
             where = " on this question" if plan.issuer else ""
             if doc_id:
-                whose = f"{issuer}'s" if issuer else "an unattributed"
                 kind = "policy" if meta.get("doc_type") == "policy" else meta.get("doc_type") or "document"
-                notes.append(f"The corpus holds no policy from {plan.written}{where}; this answer applies {whose} {kind} "
+                whose = (f"the {issuer}" if issuer.lower().endswith(kind) else f"{issuer}'s {kind}") if issuer \
+                    else f"an unattributed {kind}"
+                notes.append(f"The corpus holds no policy from {plan.written}{where}; this answer applies {whose} "
                              f"({meta.get('title') or doc_id}), not {plan.written}'s criteria: check {plan.written}'s "
                              f"own policy before relying on it.")
             else:
