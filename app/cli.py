@@ -140,7 +140,7 @@ def ask(
         _fail(f"--letter {letter}: name a .html, .pdf, .json or .fhir.json file")
     settings = _settings(index)
     try:
-        engine = Engine.from_settings(settings)
+        engine = Engine.from_settings(settings, warm=False)  # one question: load only what it reads
         answer = engine.ask(question, patient, k=k, payer=payer, as_of=as_of)
     except AppError as exc:
         _fail(exc.message + _resume_hint(settings))

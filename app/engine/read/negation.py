@@ -5,6 +5,9 @@ content word is a target, so ConText's field-made cue lexicon and scope rules ap
 
 from __future__ import annotations
 
+import importlib.abc
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,11 +36,36 @@ class Scopes:
     hypothetical: frozenset[str]
 
 
+class _WithoutTorch(importlib.abc.MetaPathFinder):
+    """While spaCy loads, torch cannot be imported: thinc imports it whenever it is installed (about
+    two thirds of spaCy's import time), and a blank pipeline with ConText never uses it. Only when
+    torch is not loaded already (the onnx embedder); later imports of torch are unaffected."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError(f"{name} is not imported while spaCy loads (app.engine.read.negation)")
+        return None
+
+
+@contextmanager
+def _torch_left_alone():
+    if "torch" in sys.modules or "spacy" in sys.modules:
+        yield
+        return
+    finder = _WithoutTorch()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
+
 @lru_cache(maxsize=1)
 def _pipeline():
-    import spacy
-    from medspacy.context import ConTextRule  # noqa: F401  (registers the component)
-    from spacy.tokens import Span
+    with _torch_left_alone():
+        import spacy
+        from medspacy.context import ConTextRule  # noqa: F401  (registers the component)
+        from spacy.tokens import Span
 
     nlp = spacy.blank("en")
     # clauses are the unit of scope: "no anti-MAG antibodies, baseline INCAT 3" negates the
