@@ -83,8 +83,9 @@ def ask_cases(engine, cases) -> list[dict]:
     for case in cases:
         started = time.perf_counter()
         error = None
+        scope = {key: value for key, value in (("payer", case.payer), ("as_of", case.as_of)) if value}
         try:
-            answer = engine.ask(case.question, patient=case.patient)
+            answer = engine.ask(case.question, patient=case.patient, **scope)
         except Exception as exc:  # recorded against the case; the run goes on
             answer, error = None, f"{type(exc).__name__}: {exc}"
         latency = (time.perf_counter() - started) * 1000
@@ -172,7 +173,8 @@ def run_baseline(args) -> dict:
     rows = []
     for case in cases:
         started = time.perf_counter()
-        ranked = pipeline.ranked_documents(case.question)
+        # the naive pipeline reads the question alone; a plan given in a payer field is written into it
+        ranked = pipeline.ranked_documents(f"{case.question} (Plan: {case.payer})" if case.payer else case.question)
         rows.append({
             **_gold(case), "verdict": None, "ranked": ranked,
             "latency_ms": round((time.perf_counter() - started) * 1000, 2), "error": None,
