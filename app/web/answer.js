@@ -1,5 +1,5 @@
-// The determination as the page shows it: verdict, summary, criteria, checks, missing information
-// (the printed summary page), then the evidence — sections with citation markers and the
+// The determination as the page shows it: verdict, whose policy and which version decided it,
+// summary, criteria, checks, missing information (the printed summary page), then the evidence — sections with citation markers and the
 // references with their quotes. A marker highlights its reference and opens the source viewer
 // (viewer.js) on the section it quotes; Print, Copy (clipboard.js) and Letter (POST /v1/determinations)
 // sit above it.
@@ -41,6 +41,7 @@ function render(answer) {
     el("p", { class: `verdict verdict-${answer.verdict}`, "data-verdict": answer.verdict },
       "Verdict: ", el("strong", {}, VERDICTS[answer.verdict] || answer.verdict),
       answer.reason ? el("span", { class: "reason" }, ` (${answer.reason})`) : null),
+    answer.decided_under ? decidedUnder(answer.decided_under) : null,
     el("p", { class: "summary" }, withMarkers(answer.summary))];
   if (answer.criteria && answer.criteria.length) {
     determination.push(el("h3", {}, "Criteria"), el("table", { class: "criteria" },
@@ -77,6 +78,39 @@ function render(answer) {
   $("#answer").replaceChildren(tools(), el("div", { class: "determination" }, determination),
     el("div", { class: "evidence" }, evidence));
   $("#answer").hidden = false;
+}
+
+// Whose document and which version decided (answer.decided_under), in words the page and the
+// Copy text share: the document, the plan named and whether its own policy decided (a warning
+// when the corpus has none of it), the date of service
+function decidedUnderText(under) {
+  const plan = under.plan_named;
+  return {
+    document: under.document_id
+      ? [under.title || under.document_id, under.issuer, under.effective_date ? `effective ${under.effective_date}` : "",
+        under.status].filter(Boolean).join(" · ")
+      : "no document decided this answer",
+    plan: !plan ? "" : under.plan_in_corpus === true ? `${plan} — its own policy decided`
+      : under.plan_in_corpus === false ? `${plan} — the corpus holds no policy from ${plan}: these are not ${plan}'s criteria`
+        : plan,
+    warn: under.plan_in_corpus === false,
+    date: under.as_of ? `${under.as_of} — the versions in force on that date` : "",
+  };
+}
+
+function decidedUnder(under) {
+  const text = decidedUnderText(under);
+  const status = under.status ? el("span", { class: `status-${under.status}` }, under.status) : null;
+  return el("div", { class: `decided-under${text.warn ? " warn" : ""}` },
+    el("p", { class: "document" }, el("strong", {}, "Decided under: "),
+      under.document_id
+        ? [under.title || under.document_id, " ", el("code", {}, under.document_id),
+          [under.issuer, under.effective_date ? `effective ${under.effective_date}` : ""].filter(Boolean)
+            .map((part) => ` · ${part}`).join(""), status ? " · " : "", status]
+        : text.document),
+    text.plan ? el("p", { class: `plan${text.warn ? " plan-missing" : ""}`, role: text.warn ? "alert" : null },
+      text.warn ? "⚠ " : "", el("strong", {}, "Plan: "), text.plan) : null,
+    text.date ? el("p", { class: "as-of" }, el("strong", {}, "Date of service: "), text.date) : null);
 }
 
 function reference(c) {

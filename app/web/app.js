@@ -2,11 +2,15 @@
 // the answer is rendered by answer.js, a citation's section shown by viewer.js, and #documents
 // is the documents page (documents.js). Text from the server is only ever inserted as text
 // (never as HTML); the shared helpers are in dom.js. On a phone the form folds after asking.
-// An answer's permalink (#ask?q=…&patient=…&session=…, never sent to the server) and the local
-// history of past answers are history.js; the Copy button's text is clipboard.js.
+// An answer's permalink (#ask?q=…&patient=…&payer=…&as_of=…&session=…, never sent to the server)
+// and the local history of past answers are history.js; the Copy button's text is clipboard.js.
+// The plan (payer) and the date of service are optional: sent only when given, and in a
+// conversation kept by the service for the later turns (state.scope says which are in force).
 "use strict";
 
-const state = { sessionId: null, busy: false, answer: null, asked: { question: "", patient: "" }, letter: null };
+const NO_SCOPE = { payer: "", as_of: "" };
+const state = { sessionId: null, busy: false, answer: null, asked: { question: "", patient: "", ...NO_SCOPE },
+  scope: { ...NO_SCOPE }, letter: null };
 
 function mode() {
   return document.querySelector('input[name="mode"]:checked').value;
@@ -16,29 +20,44 @@ function setStatus(text) {
   $("#status").textContent = text || "";
 }
 
+// The plan and the date of service as the form has them (an unfinished date reads as none)
+function formScope() {
+  return { payer: $("#payer").value.trim(), as_of: $("#as-of").value };
+}
+
+// Only the parts given go in a request: the service refuses an empty plan
+function given(scope) {
+  return Object.fromEntries(Object.entries(scope || {}).filter(([, value]) => value));
+}
+
 function showError(error) {
   const box = $("#error");
   box.replaceChildren(el("strong", {}, error.code || "error"), ": ", error.message || String(error));
   box.hidden = false;
 }
 
-// One question (POST /v1/ask); `session`, when a permalink re-opens a conversation's turn, goes in its permalink
-async function ask(question, patient, session) {
+// One question (POST /v1/ask) under a plan and date of service ({payer, as_of}, each optional);
+// `session`, when a permalink re-opens a conversation's turn, goes in its permalink
+async function ask(question, patient, scope, session) {
   setStatus("Retrieving passages and composing…");
   const response = await fetch("/v1/ask", {
-    method: "POST", headers: headers(), body: JSON.stringify({ question, patient: patient || null }),
+    method: "POST", headers: headers(), body: JSON.stringify({ question, patient: patient || null, ...given(scope) }),
   });
   if (!response.ok) throw await failure(response);
   const answer = await response.json();
-  state.asked = { question, patient: patient || "" };
+  const asked = { ...NO_SCOPE, ...given(scope) };
+  state.asked = { question, patient: patient || "", ...asked };
   render(answer);
-  remember({ q: question, patient, session }, answer.verdict);
+  remember({ q: question, patient, ...asked, session }, answer.verdict);
 }
 
-async function chat(message, patient) {
+// A turn of the conversation (POST /v1/chat/stream); a plan or date given replaces the one the
+// conversation holds, one left empty keeps it
+async function chat(message, patient, scope) {
+  const kept = { ...state.scope, ...given(scope) };
   const response = await fetch("/v1/chat/stream", {
     method: "POST", headers: { ...headers(), Accept: "text/event-stream" },
-    body: JSON.stringify({ session_id: state.sessionId, message, patient: patient || null }),
+    body: JSON.stringify({ session_id: state.sessionId, message, patient: patient || null, ...given(scope) }),
   });
   if (!response.ok) {
     const error = await failure(response);
@@ -63,10 +82,11 @@ async function chat(message, patient) {
       else if (event === "error") throw data.error;
       else if (event === "answer") {
         state.sessionId = data.session_id;
-        state.asked = { question: data.question, patient: data.patient || "" };
+        state.scope = kept;
+        state.asked = { question: data.question, patient: data.patient || "", ...kept };
         addTurn(message, data);
         render(data.answer);
-        remember({ q: data.question, patient: data.patient, session: data.session_id }, data.answer.verdict);
+        remember({ q: data.question, patient: data.patient, ...kept, session: data.session_id }, data.answer.verdict);
       }
     }
   }
@@ -79,23 +99,34 @@ function addTurn(message, reply) {
     el("p", { class: "said" }, el("span", { class: "who" }, "You: "), message),
     reply.question !== message ? el("p", { class: "resolved" }, "Asked as: ", el("q", {}, reply.question)) : null,
     el("p", {}, el("span", { class: `badge verdict-${reply.answer.verdict}` }, reply.answer.verdict))));
-  $("#facts").textContent = reply.patient ? `Patient facts so far: ${reply.patient}` : "";
+  showFacts(reply.patient);
 }
 
-// A conversation re-opened by its permalink: its turns as the service keeps them (the resolved questions)
-function restoreChat(session) {
+// What the conversation holds besides its turns: the patient facts, the plan and the date of service
+function showFacts(patient) {
+  const scope = [state.scope.payer ? `plan ${state.scope.payer}` : "",
+    state.scope.as_of ? `date of service ${state.scope.as_of}` : ""].filter(Boolean).join(", ");
+  $("#facts").textContent = [patient ? `Patient facts so far: ${patient}` : "",
+    scope ? `Kept for this conversation: ${scope}` : ""].filter(Boolean).join(" · ");
+}
+
+// A conversation re-opened by its permalink: its turns as the service keeps them (the resolved
+// questions), and the plan and date of service the link carries
+function restoreChat(session, scope) {
   resetChat();
   state.sessionId = session.session_id;
+  state.scope = { ...NO_SCOPE, ...given(scope) };
   $("#transcript").hidden = false;
   $("#new-chat").hidden = false;
   $("#turns").replaceChildren(...session.turns.map((turn) => el("li", { class: "turn" },
     el("p", { class: "resolved" }, "Asked as: ", el("q", {}, turn.question)),
     el("p", {}, el("span", { class: `badge verdict-${turn.verdict}` }, turn.verdict)))));
-  $("#facts").textContent = session.patient.length ? `Patient facts so far: ${session.patient.join("; ")}` : "";
+  showFacts(session.patient.join("; "));
 }
 
 function resetChat() {
   state.sessionId = null;
+  state.scope = { ...NO_SCOPE };
   $("#turns").replaceChildren();
   $("#facts").textContent = "";
   $("#transcript").hidden = true;
@@ -124,21 +155,26 @@ async function submit(event) {
   if (event) event.preventDefault();
   const question = $("#question").value.trim();
   const patient = $("#patient").value.trim();
+  const scope = formScope();
   if (!question) return;
   await working(async () => {
     if (mode() === "chat") {
-      await chat(question, patient);
+      await chat(question, patient, scope);
       readyForFollowUp();
     } else {
-      await ask(question, patient);
+      await ask(question, patient, scope);
       collapse(question);
     }
   });
 }
 
+// After a turn the fields empty: the conversation keeps its patient facts, plan and date (shown
+// under the turns); what is typed next adds to them or replaces them
 function readyForFollowUp() {
   $("#question").value = "";
   $("#patient").value = "";
+  $("#payer").value = "";
+  $("#as-of").value = "";
   $("#question").placeholder = "A follow-up, e.g. “what about for CIDP?” or “and if she had failed azathioprine too?”";
 }
 
@@ -153,10 +189,13 @@ async function reopen(query) {
   if (!session) resetChat();
   $("#question").value = query.q;
   $("#patient").value = query.patient || "";
+  $("#payer").value = query.payer || "";
+  $("#as-of").value = query.as_of || "";  // a date the input cannot read is left out
   if (!session) return submit();
-  restoreChat(session);
+  const scope = formScope();
+  restoreChat(session, scope);
   await working(async () => {
-    await ask(query.q, query.patient, session.session_id);
+    await ask(query.q, query.patient, scope, session.session_id);
     readyForFollowUp();
   });
 }

@@ -1,5 +1,5 @@
-// The Copy button: the answer as plain text that is also Markdown — question, patient, verdict,
-// summary, criteria, checks, missing information, statements, then the numbered references with
+// The Copy button: the answer as plain text that is also Markdown — question, patient, plan and
+// date of service (when given), verdict, whose policy decided, summary, criteria, checks, missing information, statements, then the numbered references with
 // their quotes, and the answer's permalink — put on the clipboard (navigator.clipboard, or the
 // older copy command where the page is not a secure context); if neither works, the text is
 // shown selected for the reviewer to copy by hand.
@@ -12,8 +12,17 @@ function answerText(answer, asked) {
   const cited = (text, ids) => [text, marks(ids)].filter(Boolean).join(" ");
   const out = [`**Question:** ${answer.question || asked.question}`];
   if (asked.patient) out.push(`**Patient:** ${asked.patient}`);
-  out.push("", `**Verdict: ${VERDICTS[answer.verdict] || answer.verdict}**${answer.reason ? ` (${answer.reason})` : ""}`,
-    "", answer.summary || "");
+  if (asked.payer) out.push(`**Plan:** ${asked.payer}`);
+  if (asked.as_of) out.push(`**Date of service:** ${asked.as_of}`);
+  out.push("", `**Verdict: ${VERDICTS[answer.verdict] || answer.verdict}**${answer.reason ? ` (${answer.reason})` : ""}`);
+  if (answer.decided_under) {
+    const under = decidedUnderText(answer.decided_under);
+    const id = answer.decided_under.document_id;
+    out.push("", `**Decided under:** ${under.document}${id ? ` (${id})` : ""}`);
+    if (under.plan) out.push(`${under.warn ? "⚠ " : ""}**Plan:** ${under.plan}`);
+    if (under.date) out.push(`**Date of service:** ${under.date}`);
+  }
+  out.push("", answer.summary || "");
   const list = (title, lines) => { if (lines.length) out.push("", `### ${title}`, ...lines); };
   list("Criteria", (answer.criteria || []).map((c) =>
     `- ${COPY_STATUS[c.status] || c.status}: ${cited(c.text, c.citations)}${c.detail ? ` — ${c.detail}` : ""}`));

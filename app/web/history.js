@@ -1,18 +1,20 @@
 // The answer's address and the page's memory. After an answer the URL fragment carries what was
-// asked — #ask?q=…&patient=…, and &session=… in a conversation — so the address is a permalink:
-// opened, it fills the form and asks again (a conversation's session is picked up if it is still
-// alive). The fragment is never sent to the server. The last 20 answers (question, patient,
-// verdict, time) are kept in this browser's localStorage only, listed under the answer; a click
-// re-opens one, and "Clear history" forgets them.
+// asked — #ask?q=…&patient=…&payer=…&as_of=…, and &session=… in a conversation — so the address
+// is a permalink: opened, it fills the form and asks again (a conversation's session is picked up
+// if it is still alive). The fragment is never sent to the server. The last 20 answers (question,
+// patient, plan, date of service, verdict, time) are kept in this browser's localStorage only,
+// listed under the answer; a click re-opens one, and "Clear history" forgets them.
 "use strict";
 
 const HISTORY_KEY = "criterion-history";
 const HISTORY_SIZE = 20;
 
-// {q, patient, session} → "#ask?q=…&patient=…" (empty parts left out)
+const LINKED = ["q", "patient", "payer", "as_of", "session"];
+
+// {q, patient, payer, as_of, session} → "#ask?q=…&patient=…" (empty parts left out)
 function permalink(query) {
   const params = new URLSearchParams();
-  for (const name of ["q", "patient", "session"]) if (query[name]) params.set(name, query[name]);
+  for (const name of LINKED) if (query[name]) params.set(name, query[name]);
   return `#ask?${params}`;
 }
 
@@ -21,8 +23,7 @@ function linkedQuery(hash) {
   const text = hash.startsWith("#ask?") ? hash.slice(5) : hash.startsWith("#q=") ? hash.slice(1) : null;
   const params = new URLSearchParams(text || "");
   if (!params.get("q")) return null;
-  return { q: params.get("q"), patient: params.get("patient") || "", session: params.get("session") || "",
-    mode: params.get("mode") || "" };
+  return { ...Object.fromEntries(LINKED.map((name) => [name, params.get(name) || ""])), mode: params.get("mode") || "" };
 }
 
 function pastAnswers() {
@@ -44,12 +45,13 @@ function savePastAnswers(list) {
 }
 
 // An answer was shown: its permalink goes in the address bar and it heads the history (an
-// earlier entry for the same question and patient is replaced)
+// earlier entry for the same question, patient, plan and date is replaced)
 function remember(query, verdict) {
   history.replaceState(null, "", `${location.pathname}${location.search}${permalink(query)}`);
-  const entry = { q: query.q, patient: query.patient || "", session: query.session || "", verdict,
+  const entry = { ...Object.fromEntries(LINKED.map((name) => [name, query[name] || ""])), verdict,
     at: new Date().toISOString() };
-  const rest = pastAnswers().filter((e) => e.q !== entry.q || (e.patient || "") !== entry.patient);
+  const same = (e) => ["q", "patient", "payer", "as_of"].every((name) => (e[name] || "") === entry[name]);
+  const rest = pastAnswers().filter((e) => !same(e));
   savePastAnswers([entry, ...rest].slice(0, HISTORY_SIZE));
   showHistory();
 }
@@ -62,6 +64,9 @@ function showHistory() {
     el("span", { class: "past-meta" },
       el("span", { class: `badge verdict-${entry.verdict}` }, String(entry.verdict || "").replace("_", " ")), " ",
       el("time", { datetime: entry.at }, when(entry.at))),
+    entry.payer || entry.as_of ? el("span", { class: "hint past-scope" },
+      [entry.payer ? `plan ${entry.payer}` : "", entry.as_of ? `date of service ${entry.as_of}` : ""]
+        .filter(Boolean).join(", ")) : null,
     entry.patient ? el("span", { class: "hint past-patient" }, entry.patient) : null)));
 }
 

@@ -175,3 +175,122 @@ def test_past_answers_are_listed_reopened_and_cleared_and_never_printed(page):
     browser.js("document.querySelector('#clear-history').click()")
     assert browser.js("localStorage.getItem('criterion-history')") is None
     assert browser.js("document.querySelector('#history').hidden")
+
+
+# Every POST to /v1/ask or /v1/chat the page makes, with its body, from before the page's own scripts run
+RECORD_REQUESTS = """(() => {
+  window.sent = [];
+  const send = window.fetch.bind(window);
+  window.fetch = (url, options) => {
+    if (options && options.method === "POST" && /^\\/v1\\/(ask|chat)/.test(String(url))) {
+      window.sent.push([String(url), JSON.parse(options.body)]);
+    }
+    return send(url, options);
+  };
+})();"""
+
+DECIDED_UNDER = ("(() => { const box = document.querySelector('#answer .decided-under');"
+                 "return box && {text: box.innerText, warn: box.classList.contains('warn'),"
+                 "border: getComputedStyle(box).borderTopColor} })()")
+WARNING_RED = "rgb(179, 38, 30)"  # --no in app.css
+
+
+def test_a_plan_and_a_date_of_service_are_sent_shown_linked_remembered_and_copied(page):
+    browser, url = page
+    browser.send("Page.addScriptToEvaluateOnNewDocument", source=RECORD_REQUESTS)
+    browser.open(url + "/")
+    browser.wait_for("typeof formScope === 'function' && document.querySelector('#as-of') !== null")
+    question = CPAP + " AHI 22."
+    browser.js(f"document.querySelector('#question').value = {json.dumps(question)};"
+               "document.querySelector('#payer').value = ' Cigna ';"
+               "document.querySelector('#as-of').value = '2026-06-01';"
+               "document.querySelector('#submit').click()")
+    browser.wait_for(ANSWERED)
+    asked = {"question": question, "patient": None, "payer": "Cigna", "as_of": "2026-06-01"}
+    assert browser.js("sent") == [["/v1/ask", asked]]
+
+    # the answer says whose policy decided: not Cigna's (the corpus has none), as a visible warning
+    under = browser.js("state.answer.decided_under")
+    assert (under["plan_named"], under["plan_in_corpus"], under["as_of"]) == ("Cigna", False, "2026-06-01")
+    box = browser.js(DECIDED_UNDER)
+    for part in ("Decided under:", under["title"], "policies/pap", "Test plan", under["status"],
+                 "the corpus holds no policy from Cigna", "Date of service: 2026-06-01"):
+        assert part in box["text"], part
+    if under["effective_date"]:
+        assert f"effective {under['effective_date']}" in box["text"]
+    assert box["warn"] and box["border"] == WARNING_RED
+    assert browser.js("getComputedStyle(document.querySelector('#answer .plan-missing')).color") == WARNING_RED
+
+    # the permalink, the history entry and the Copy text carry the plan and the date
+    assert fragment(browser) == {"q": question, "payer": "Cigna", "as_of": "2026-06-01"}
+    entry = browser.js("JSON.parse(localStorage.getItem('criterion-history'))[0]")
+    assert (entry["q"], entry["payer"], entry["as_of"]) == (question, "Cigna", "2026-06-01")
+    assert browser.js("document.querySelector('#history-list .past-scope').textContent") \
+        == "plan Cigna, date of service 2026-06-01"
+    text = browser.js("answerText(state.answer, state.asked)").splitlines()
+    assert text[1:3] == ["**Plan:** Cigna", "**Date of service:** 2026-06-01"]
+    assert any(line.startswith("**Decided under:**") and "(policies/pap)" in line for line in text)
+    assert any(line.startswith("⚠ **Plan:** Cigna — the corpus holds no policy from Cigna") for line in text)
+
+    # printed, the box is on the determination's one page; on a phone nothing scrolls sideways
+    pages = printed(browser)
+    assert words("Decided under") in pages[0] and words("no policy from Cigna") in pages[0]
+    assert "References" not in pages[0]
+    browser.send("Emulation.setEmulatedMedia", media="")
+    phone(browser)
+    assert no_horizontal_scroll(browser)
+    browser.js("document.querySelector('#edit-question').click()")
+    assert browser.js("getComputedStyle(document.querySelector('#ask-form .fields')).display") == "block"
+    assert no_horizontal_scroll(browser)
+    browser.screenshot(ARTIFACTS / "web-390-decided-under.png")
+
+    # opened afresh, the permalink fills the plan and the date and asks with them again
+    link = browser.js("location.href")
+    reload(browser, link)
+    browser.wait_for(ANSWERED)
+    assert browser.js("[document.querySelector('#payer').value, document.querySelector('#as-of').value]") \
+        == ["Cigna", "2026-06-01"]
+    assert browser.js("sent") == [["/v1/ask", asked]]
+    assert browser.js(DECIDED_UNDER)["warn"]
+    assert browser.js("location.href") == link
+
+
+def test_a_conversation_keeps_its_plan_and_date_for_later_turns(page):
+    browser, url = page
+    browser.send("Page.addScriptToEvaluateOnNewDocument", source=RECORD_REQUESTS)
+    browser.open(f"{url}/#ask?{httpx.QueryParams({'q': CPAP, 'payer': 'Aetna', 'as_of': '2026-06-01', 'mode': 'chat'})}")
+    browser.wait_for("document.querySelectorAll('#turns li').length === 1 && !state.busy")
+    assert browser.js("sent") == [["/v1/chat/stream", {"session_id": None, "message": CPAP, "patient": None,
+                                                        "payer": "Aetna", "as_of": "2026-06-01"}]]
+    assert "plan Aetna, date of service 2026-06-01" in browser.js("document.querySelector('#facts').textContent")
+    assert browser.js("[document.querySelector('#payer').value, document.querySelector('#as-of').value]") == ["", ""]
+
+    # a follow-up with the fields left empty: the conversation's plan and date still decide
+    browser.js("document.querySelector('#question').value = 'and if the AHI is 20?';"
+               "document.querySelector('#submit').click()")
+    browser.wait_for("document.querySelectorAll('#turns li').length === 2 && !state.busy")
+    body = browser.js("sent")[-1][1]
+    assert "payer" not in body and "as_of" not in body
+    under = browser.js("state.answer.decided_under")
+    assert (under["plan_named"], under["as_of"]) == ("Aetna", "2026-06-01")
+    query = fragment(browser)
+    assert (query["payer"], query["as_of"]) == ("Aetna", "2026-06-01") and query["session"]
+
+    # another plan named replaces it: the corpus's own plan decides, and the box does not warn
+    browser.js("document.querySelector('#question').value = 'and if the AHI is 25?';"
+               "document.querySelector('#payer').value = 'Test plan';"
+               "document.querySelector('#submit').click()")
+    browser.wait_for("document.querySelectorAll('#turns li').length === 3 && !state.busy")
+    assert browser.js("sent")[-1][1]["payer"] == "Test plan"
+    box = browser.js(DECIDED_UNDER)
+    assert not box["warn"] and "Test plan — its own policy decided" in box["text"]
+    assert "2026-06-01" in box["text"]
+    query = fragment(browser)
+    assert (query["payer"], query["as_of"]) == ("Test plan", "2026-06-01")
+
+    # the conversation's permalink re-answers its turn under the same plan and date
+    reload(browser, browser.js("location.href"))
+    browser.wait_for(ANSWERED)
+    assert browser.js("sent") == [["/v1/ask", {"question": query["q"], "patient": query.get("patient"),
+                                               "payer": "Test plan", "as_of": "2026-06-01"}]]
+    assert "plan Test plan" in browser.js("document.querySelector('#facts').textContent")
