@@ -1,6 +1,6 @@
 """A cold engine (``Engine.from_settings(..., warm=False)``, what ``criterion ask`` builds) loads the
 ConText pipeline, the word list, the statements and the dense vectors when a question first needs
-them, and answers exactly as a warmed engine does; the ConText pipeline never drags torch in."""
+them, and answers exactly as a warmed engine does; the ConText pipeline never drags torch or nltk in."""
 
 from __future__ import annotations
 
@@ -63,13 +63,14 @@ def test_a_cold_engine_answers_as_a_warmed_one(data_dir):
     assert cold["answers"] == warmed["answers"]
 
 
-def test_the_context_pipeline_loads_without_torch_and_torch_still_imports_after():
+def test_the_context_pipeline_loads_without_torch_or_nltk_and_both_import_after():
     script = ("import sys\nfrom app.engine.read.negation import scopes\nfrom app.engine.text.tokens import stems\n"
               "s = scopes('No respiratory compromise; mother had medullary thyroid carcinoma.')\n"
-              "print('torch' in sys.modules, stems('respiratory compromise') <= s.negated, "
+              "print('torch' in sys.modules, 'nltk' in sys.modules, stems('respiratory compromise') <= s.negated, "
               "stems('medullary thyroid carcinoma') <= s.family)\n"
-              "import torch\nprint(torch.tensor([1.0]).sum().item())")
+              "import torch\nfrom nltk.corpus import stopwords\nimport quickumls.core\n"
+              "print(torch.tensor([1.0]).sum().item(), callable(quickumls.core.nltk.download))")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == ["False", "True", "True", "1.0"]
+    assert done.stdout.split() == ["False", "False", "True", "True", "1.0", "True"]

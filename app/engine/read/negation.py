@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.abc
 import sys
+import types
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,9 +38,8 @@ class Scopes:
 
 
 class _WithoutTorch(importlib.abc.MetaPathFinder):
-    """While spaCy loads, torch cannot be imported: thinc imports it whenever it is installed (about
-    two thirds of spaCy's import time), and a blank pipeline with ConText never uses it. Only when
-    torch is not loaded already (the onnx embedder); later imports of torch are unaffected."""
+    """While spaCy loads, torch cannot be imported: thinc imports it whenever it is installed, and a
+    blank pipeline with ConText never uses it."""
 
     def find_spec(self, name, path=None, target=None):
         if name == "torch" or name.startswith("torch."):
@@ -47,22 +47,43 @@ class _WithoutTorch(importlib.abc.MetaPathFinder):
         return None
 
 
+class _Deferred(types.ModuleType):
+    """Stands in for a module a dependency imports and never uses here: medspaCy imports QuickUMLS,
+    which imports nltk (and with it scipy.stats and scikit-learn). The real module is imported the
+    first time anything reads from the stand-in."""
+
+    def __getattr__(self, name):
+        if sys.modules.get(self.__name__) is self:
+            sys.modules.pop(self.__name__, None)
+        return getattr(importlib.import_module(self.__name__), name)
+
+
 @contextmanager
-def _torch_left_alone():
-    if "torch" in sys.modules or "spacy" in sys.modules:
+def _only_what_context_needs():
+    """Import spaCy and medspaCy without torch (when it is not loaded already: the onnx embedder)
+    and without nltk; together more than half of the ConText pipeline's load time. Afterwards
+    both import as usual."""
+    if "spacy" in sys.modules:
         yield
         return
-    finder = _WithoutTorch()
-    sys.meta_path.insert(0, finder)
+    finder = _WithoutTorch() if "torch" not in sys.modules else None
+    stand_in = _Deferred("nltk") if "nltk" not in sys.modules else None
+    if finder:
+        sys.meta_path.insert(0, finder)
+    if stand_in:
+        sys.modules["nltk"] = stand_in
     try:
         yield
     finally:
-        sys.meta_path.remove(finder)
+        if finder:
+            sys.meta_path.remove(finder)
+        if stand_in and sys.modules.get("nltk") is stand_in:
+            del sys.modules["nltk"]
 
 
 @lru_cache(maxsize=1)
 def _pipeline():
-    with _torch_left_alone():
+    with _only_what_context_needs():
         import spacy
         from medspacy.context import ConTextRule  # noqa: F401  (registers the component)
         from spacy.tokens import Span
