@@ -5,6 +5,7 @@ letter (app/letters/) — HTML with a print stylesheet, PDF, the letter's fields
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -46,6 +47,9 @@ class DeterminationRequest(BaseModel):
                                           "organisation and contact (detail).")
     filters: Filters | None = None
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve.")
+    payer: str | None = Field(None, min_length=1, max_length=300, pattern=SOMETHING,
+                              description="The health plan whose policy should decide, as for /v1/ask.")
+    as_of: dt.date | None = Field(None, description="Date of service (YYYY-MM-DD), as for /v1/ask.")
 
 
 @router.post("/v1/determinations", response_class=Response, responses=LETTER_RESPONSES,
@@ -54,7 +58,7 @@ def determination(body: DeterminationRequest, request: Request, who: Principal =
     state = request.app.state
     state.bounds.ask(body.question, body.patient)
     filters = body.filters.model_dump(exclude_none=True) if body.filters else None
-    answer = state.runtime.ask(body.question, body.patient, filters, body.k)
+    answer = state.runtime.ask(body.question, body.patient, filters, body.k, payer=body.payer, as_of=body.as_of)
     state.recorder.answered(who, "determination", body.question, body.patient, answer, format=body.format)
     letter = determine(answer, state.runtime.current().index, patient=body.patient,
                        member=Party(**body.member.model_dump()) if body.member else None,

@@ -169,7 +169,9 @@ def _policies(answer: Answer, documents: dict) -> list[PolicyRef]:
                               issuer=meta.get("issuer") or cited.issuer, doc_type=meta.get("doc_type") or cited.doc_type,
                               status=meta.get("status", ""), version=version, effective_date=effective,
                               last_reviewed=reviewed, sha256=meta.get("sha256", "")))
-    lead = next((r for r in refs if r.doc_type == "policy" and r.status != "superseded"), refs[0] if refs else None)
+    decided = answer.decided_under.document_id if answer.decided_under else None  # the version in force on as_of
+    lead = next((r for r in refs if r.document_id == decided), None) or \
+        next((r for r in refs if r.doc_type == "policy" and r.status != "superseded"), refs[0] if refs else None)
     if lead is not None:
         lead.primary = True
     return refs

@@ -93,8 +93,23 @@ def test_the_letter_as_json_and_as_a_fhir_claim_response(letters):
     assert {c["code"] for item in resource["addItem"] for c in item["productOrService"]["coding"]} >= {"J1459", "90283"}
 
 
+def test_a_letter_for_a_date_of_service_names_the_version_in_force_then(tmp_path, corpus):
+    shutil.copy(POLICY.with_name("immune-globulin-2019.md"), corpus / "policies" / "immune-globulin-2019.md")
+    settings = service_settings(tmp_path / "data")
+    sync([corpus], settings)
+    with TestClient(create_app(settings)) as client:
+        dated = client.post("/v1/determinations", headers=H, json={
+            "question": SEED, "patient": SEED_PATIENT, "format": "json", "as_of": "2020-01-15", "payer": "Cigna"}).json()
+        current = client.post("/v1/determinations", headers=H, json={
+            "question": SEED, "patient": SEED_PATIENT, "format": "json"}).json()
+    lead = next(p for p in dated["policies"] if p["primary"])
+    assert (lead["document_id"], lead["effective_date"]) == ("policies/immune-globulin-2019", "2019-07-01")
+    assert next(p for p in current["policies"] if p["primary"])["document_id"] == "policies/immune-globulin"
+
+
 @pytest.mark.parametrize("body, status, code", [
     ({"question": SEED, "format": "docx"}, 422, "invalid_request"),
+    ({"question": SEED, "as_of": "2020-02-30"}, 422, "invalid_request"),
     ({"question": SEED, "colour": "red"}, 422, "invalid_request"),
     ({"question": "   "}, 422, "invalid_request"),
     ({"question": SEED, "member": {"name": "x" * 201}}, 422, "invalid_request"),
