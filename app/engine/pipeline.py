@@ -14,7 +14,7 @@ from app.engine.compose.provenance import decided_under, state
 from app.engine.compose.extractive import compose
 from app.engine.compose.passages import citable_passages
 from app.engine.decide import Decider
-from app.engine.decide.confidence import ConfidenceModel, always_review, features
+from app.engine.decide.confidence import ConfidenceModel, features, review_reasons
 from app.engine.decide.gate import Gate, is_everyday_word
 from app.engine.gather import corpus_profile, gather
 from app.engine.read import understand
@@ -187,9 +187,7 @@ class Engine:
             why = []
             if confidence < threshold:
                 why.append(f"confidence {confidence:.2f} is below the review threshold {threshold:.2f}")
-            if always_review(signals):
-                why.append("the verdict stands only on the wording of a statement, or beside a quote that "
-                           "takes the opposite stance")
+            why += review_reasons(signals)
             answer.needs_review = bool(why)
             if why:
                 answer.flags.insert(0, "needs human review: " + "; ".join(why))

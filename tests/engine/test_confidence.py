@@ -10,7 +10,7 @@ from fakes import FakeDecider, FakeRetriever, chunk, evidence, hits, make_index
 
 from app.engine import Engine
 from app.engine.compose.markdown import to_markdown
-from app.engine.decide.confidence import MODEL_FILE, ConfidenceModel, always_review, features
+from app.engine.decide.confidence import MODEL_FILE, ConfidenceModel, always_review, features, review_reasons
 from app.engine.read import understand
 from app.engine.records import Decision
 from app.engine.text.statements import split_chunk
@@ -46,6 +46,21 @@ def test_a_yes_on_wording_alone_or_beside_a_contrary_quote_always_asks_for_revie
     assert contrary["quote_contradicts"] == 1.0 and always_review(contrary)
     agreeing = features(frame, evidence(GUIDE, AGAINST), Decision("no", deciding=[negative]))
     assert not always_review(agreeing)
+
+
+def test_a_yes_with_a_criterion_not_documented_always_asks_for_review():
+    from app.engine.records import CriterionLine, Evaluation
+
+    frame = understand("Is evolocumab covered?", "LDL-C 98 mg/dL on atorvastatin 80 mg.")
+    [positive] = split_chunk(GUIDE)
+    rows = [(CriterionLine("LDL-C ≥ 70 mg/dL"), Evaluation("met", "98 ≥ 70"), None),
+            (CriterionLine("Prescribed by a cardiologist."), Evaluation("not_documented", "not found"), None)]
+    undocumented = features(frame, evidence(GUIDE), Decision("yes", deciding=[positive], criteria=rows, primary_document="g"))
+    assert undocumented["yes_with_undocumented"] == 1.0 and "not document" in review_reasons(undocumented)[0]
+    all_met = features(frame, evidence(GUIDE), Decision("yes", deciding=[positive], criteria=rows[:1], primary_document="g"))
+    assert not review_reasons(all_met)
+    refused = features(frame, evidence(GUIDE), Decision("no", deciding=[positive], criteria=rows, primary_document="g"))
+    assert refused["yes_with_undocumented"] == 0.0
 
 
 @pytest.mark.parametrize("bias, flagged", [(5.0, False), (-5.0, True)])

@@ -41,6 +41,7 @@ def features(frame: Frame, evidence: Evidence, decision: Decision) -> dict[str, 
     out["basis_recommendation"] = float(decision.basis == "recommendation")
     out["yes_by_wording"] = float(by_wording and decision.verdict == "yes")
     out["no_by_wording"] = float(by_wording and decision.verdict == "no")
+    out["yes_with_undocumented"] = float(decision.verdict == "yes" and out["share_not_documented"] > 0)
     stances = [s.stance for s in decision.deciding]
     lead = stances[0] if stances else ""
     agrees = (decision.verdict == "yes" and lead in POSITIVE) or (decision.verdict == "no" and lead in NEGATIVE)
@@ -63,12 +64,25 @@ def features(frame: Frame, evidence: Evidence, decision: Decision) -> dict[str, 
     return out
 
 
+REVIEW_REASONS = {
+    "yes_by_wording": "the verdict stands only on the wording of a statement",
+    "quote_contradicts": "the verdict stands beside a quote that takes the opposite stance",
+    "yes_with_undocumented": "the \"yes\" counts a criterion the question and record do not document as administrative",
+}
+
+
+def review_reasons(signals: dict[str, float]) -> list[str]:
+    """Why a person must check the answer whatever the model says: a "yes" that stands only on the
+    wording of the closest statements (no criterion checked, no graded recommendation) — on the dev
+    cases right about half the time (54 of 110) and most of the wrong "yes" answers; a verdict beside
+    a quote that takes the opposite stance; a "yes" with a criterion row not documented (the rules
+    judged it administrative) — on the dev sets (starter, real corpus, long vignettes, issuers) 8 of
+    the 10 wrong "yes" answers not otherwise sent to review, against 30 right ones."""
+    return [text for key, text in REVIEW_REASONS.items() if signals.get(key)]
+
+
 def always_review(signals: dict[str, float]) -> bool:
-    """Answers a person must check whatever the model says: a "yes" that stands only on the wording
-    of the closest statements (no criterion checked, no graded recommendation), and a verdict beside
-    a quote that takes the opposite stance. On the dev cases a wording-only "yes" was right about
-    half the time (54 of 110) and gave most of the wrong "yes" answers."""
-    return bool(signals.get("yes_by_wording") or signals.get("quote_contradicts"))
+    return bool(review_reasons(signals))
 
 
 @dataclass(frozen=True)
