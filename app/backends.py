@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from functools import lru_cache
 from typing import Callable
@@ -20,6 +21,7 @@ from app.model_files import BUNDLED, model_path, onnx_export_dir  # noqa: F401 â
 from app.settings import Settings
 
 EMBEDDERS = ("sentence-transformers", "onnx", "fake")
+FP32_ONNX = "onnx/model.onnx"  # app.onnx_embedder.FP32_FILE, named here without importing onnxruntime
 MAX_SEQ_TOKENS = 256  # all-MiniLM-L6-v2 reads this many word pieces, [CLS] and [SEP] included
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -36,18 +38,23 @@ def embedder_stamp(settings: Settings) -> str:
     from app.onnx_embedder import weights_digest
 
     path = model_path(settings)
-    variant = settings.embedding.onnx_file if backend == "onnx" else "fp32"
+    # the fp32 ONNX export gives the torch vectors (the export checks cosine â‰¥ 0.9999): one stamp
+    variant = settings.embedding.onnx_file if backend == "onnx" and settings.embedding.onnx_file != FP32_ONNX else "fp32"
     return f"{path.name}:{variant}:{weights_digest(path)[:12]}"
 
 
-def make_embeddings(settings: Settings) -> Embeddings:
+def make_embeddings(settings: Settings, *, for_ingest: bool = False) -> Embeddings:
+    """The configured embedder: for answering (``embedding.query_threads``) or, ``for_ingest``, for
+    encoding documents (``embedding.ingest_threads``, ONNX Runtime; 0: one per core)."""
     backend = settings.embedding.backend
     if backend == "fake":
         from langchain_core.embeddings import DeterministicFakeEmbedding
 
         return DeterministicFakeEmbedding(size=384)
     if backend == "onnx":
-        return _onnx_embeddings(settings)
+        threads = (settings.embedding.ingest_threads or os.cpu_count() or 1) if for_ingest \
+            else settings.embedding.query_threads
+        return _onnx_embeddings(settings, threads)
     if backend == "sentence-transformers":
         from langchain_huggingface import HuggingFaceEmbeddings
 
@@ -60,13 +67,21 @@ def make_embeddings(settings: Settings) -> Embeddings:
     raise ConfigurationError(f"unknown embedding.backend {backend!r}; accepted: {', '.join(EMBEDDERS)}")
 
 
-def _onnx_embeddings(settings: Settings) -> Embeddings:
+def _onnx_embeddings(settings: Settings, threads: int | None = None) -> Embeddings:
     """The export made at install time, run by ONNX Runtime; never exported here (no surprise
-    minute of tracing, nor a download, on the first question)."""
+    minute of tracing, nor a download, on the first question). Without an export, the fp32 file's
+    vectors come from torch instead (the same vectors, the same stamp), with a warning; the int8
+    file's cannot."""
     from app.onnx_embedder import FP32_FILE, INT8_FILE, OnnxEmbeddings, is_exported
 
     export_dir = onnx_export_dir(settings)
     source = model_path(settings)
+    if not is_exported(export_dir, source) and settings.embedding.onnx_file == FP32_FILE:
+        logging.getLogger("criterion").warning(
+            "no ONNX export of %s in %s (make it with `python -m app.onnx_embedder`); encoding with torch, "
+            "the same vectors, slower to load", source.name, export_dir)
+        return make_embeddings(settings.model_copy(update={"embedding": settings.embedding.model_copy(
+            update={"backend": "sentence-transformers"})}))
     if not is_exported(export_dir, source):
         raise ConfigurationError(
             f"embedding.backend 'onnx' needs the ONNX export of {source} in {export_dir}, and there is "
@@ -79,7 +94,7 @@ def _onnx_embeddings(settings: Settings) -> Embeddings:
             f"embedding.onnx_file {onnx_file!r} is not in {export_dir}; accepted: "
             f"{INT8_FILE!r} (int8) or {FP32_FILE!r} (fp32)"
         )
-    return OnnxEmbeddings(export_dir, onnx_file, batch_size=settings.embedding.batch_size)
+    return OnnxEmbeddings(export_dir, onnx_file, batch_size=settings.embedding.batch_size, threads=threads)
 
 
 def make_token_counter(settings: Settings) -> Callable[[list[str]], list[int]]:

@@ -3,6 +3,7 @@ and its ONNX export. Settings in, paths out; imported by the backend factory and
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from app.errors import ConfigurationError
@@ -25,5 +26,10 @@ def model_path(settings: Settings) -> Path:
 
 
 def onnx_export_dir(settings: Settings) -> Path:
-    """Where the model's ONNX export lives: ``embedding.onnx_dir``, by default <data_dir>/onnx-model."""
-    return settings.embedding.onnx_dir or settings.data_dir / "onnx-model"
+    """Where the model's ONNX export lives: ``embedding.onnx_dir``, by default in the user's cache
+    ($XDG_CACHE_HOME/criterion/onnx-model, else ~/.cache/criterion/onnx-model), one export for every
+    data dir (the export names the weights it came from, so another model's is refused)."""
+    if settings.embedding.onnx_dir:
+        return settings.embedding.onnx_dir
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "criterion" / "onnx-model"

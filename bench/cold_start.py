@@ -44,7 +44,15 @@ def child_env(tree: Path, backend: str, data_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRITERION_")}
     return {**env, **ENV, "PYTHONPATH": str(tree), "CRITERION_DATA_DIR": str(data_dir),
             "CRITERION_EMBEDDING__BACKEND": backend,
-            "CRITERION_EMBEDDING__ONNX_DIR": str(ROOT / "data" / "onnx-model")}
+            "CRITERION_EMBEDDING__ONNX_DIR": str(_export_dir())}
+
+
+def _export_dir() -> Path:
+    """The ONNX export `make install` made (the default place, whatever this shell's settings)."""
+    from app.model_files import onnx_export_dir
+    from app.settings import Settings
+
+    return onnx_export_dir(Settings())
 
 
 def time_ask(tree: Path, backend: str, index: Path, data_dir: Path) -> tuple[float, dict]:

@@ -131,7 +131,7 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
     max_bytes = int(settings.ingest.max_file_mb * 1_000_000)
 
     with IndexLock(index_dir):
-        embeddings = embeddings or make_embeddings(settings)
+        embeddings = embeddings or make_embeddings(settings, for_ingest=True)
         client = make_chroma_client(settings)
         writer = IndexWriter(
             index_dir, stamp=stamp, collection=settings.chroma.collection, rebuild=rebuild,
