@@ -51,6 +51,8 @@ def disagreements(frame: Frame, hits: list[Hit], index: Index, limit: int = DISA
             continue
         score = disagreement_score(words, chunk) + (0.2 if chunk.document_id in retrieved else 0.0)
         if score >= 0.5:
-            scored.append((score, chunk.chunk_id, chunk))
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    return [chunk for _, _, chunk in scored[:limit]]
+            scored.append((score, chunk))
+    # equal scores in document order (not by chunk id, a hash of the text: an edit to a sentence
+    # would reorder the passages and change which positions an answer shows)
+    scored.sort(key=lambda x: (-x[0], x[1].document_id, x[1].ordinal))
+    return [chunk for _, chunk in scored[:limit]]

@@ -97,3 +97,19 @@ def test_a_disagreement_already_hit_is_listed_once():
     evidence = gathered("Is IVIG medically necessary for myasthenia gravis?", mg_disagreement, limits)
     passages = citable_passages(Decision("conditional", deciding=[first_sentence(mg_disagreement)]), evidence)
     assert [h.chunk for h in passages] == [mg_disagreement, limits]
+
+
+def test_disagreements_that_score_alike_come_in_document_order_whatever_their_chunk_ids():
+    from app.engine.gather import disagreements
+
+    text = "Sources disagree on IVIG dosing for myasthenia gravis maintenance."
+    first = chunk("mg-dosing", text, section="Where sources disagree", title="MG dosing", n=1, doc_type="guideline")
+    second = chunk("mg-dosing", text.replace("dosing", "intervals"), section="Where sources disagree",
+                   title="MG dosing", n=2, doc_type="guideline")
+    third = chunk("mg-dosing", text.replace("dosing", "courses"), section="Where sources disagree",
+                  title="MG dosing", n=3, doc_type="guideline")
+    frame = understand("Is IVIG maintenance for myasthenia gravis covered?")
+    for ids in (("z", "y", "x"), ("a", "b", "c"), ("m", "a", "z")):  # ids as text hashes fall, any order
+        found = [c.model_copy(update={"chunk_id": f"mg-dosing#{i}"}) for c, i in zip((first, second, third), ids)]
+        index = make_index(*found)
+        assert [c.ordinal for c in disagreements(frame, [], index, limit=2)] == [1, 2]
