@@ -96,34 +96,34 @@ class Engine:
             scoped = {**(scoped or {}), "status": ["current", "superseded"]}  # the date decides, not the status
         return self.retriever.search(question, k, scoped, prefer=frame.source_type, context=patient)
 
-    def _decide(self, frame, question, patient, filters, k, plan: PlanNamed | None, as_of):
-        """Retrieve within the scope (the named plan's policies, the versions in force), gather and
-        decide. A named plan's policies decide only when one is about the question (its best
-        passage close to the best policy passage of any issuer: ``_covers``), else the reference
-        issuer's (``retrieval.reference_issuer``), else the best of any; a superseded version never
-        decides a question without a date of service."""
+    def _scoped_hits(self, frame, question, patient, filters, k, plan: PlanNamed | None, as_of):
+        """The hits within the scope: the versions in force, then the named plan's policies when one
+        is about the question (``_covers``), else the reference issuer's
+        (``retrieval.reference_issuer``), else the best of any issuer's."""
         hits = self._search(frame, question, patient, filters, k, as_of=as_of)
         issuers = {h.chunk.issuer for h in hits if h.chunk.doc_type == "policy"}
-        for issuer in dict.fromkeys(i for i in (plan.issuer if plan else None, self.reference_issuer) if i):
+        wanted = [plan.issuer] if plan is not None and plan.issuer else []
+        if issuers:  # a reference issuer only narrows a choice among policies found
+            wanted.append(self.reference_issuer)
+        for issuer in dict.fromkeys(i for i in wanted if i):
             if issuers == {issuer}:
                 break  # only that issuer's policies were found: nothing to narrow
             own = self._search(frame, question, patient, filters, k, issuer=issuer, as_of=as_of)
             if self._covers(own, hits, issuer):
-                hits = own
-                break
+                return own
+        return hits
+
+    def _decide(self, frame, question, patient, filters, k, plan: PlanNamed | None, as_of):
+        """Retrieve within the scope, gather and decide; a decision resting on a superseded version
+        without a date of service is taken again from the current versions."""
         has_patient = bool(patient and patient.strip())
-        evidence = gather(frame, hits, self.index, self.corpus, has_patient=has_patient)
-        decision = self.gate.refuse(frame, evidence) or self.decider.decide(frame, evidence)
-        primary = self.index.documents.get(decision.primary_document or "") or {}
-        if as_of is None and primary.get("status") == "superseded" and not (filters or {}).get("status"):
-            current = {**(filters or {}), "status": "current"}
-            if plan is not None and plan.issuer and hits and all(
-                    h.chunk.issuer == plan.issuer for h in hits if h.chunk.doc_type == "policy"):
-                hits = self._search(frame, question, patient, current, k, issuer=plan.issuer)
-            else:
-                hits = self._search(frame, question, patient, current, k)
+        for scope in (filters, {**(filters or {}), "status": "current"}):
+            hits = self._scoped_hits(frame, question, patient, scope, k, plan, as_of)
             evidence = gather(frame, hits, self.index, self.corpus, has_patient=has_patient)
             decision = self.gate.refuse(frame, evidence) or self.decider.decide(frame, evidence)
+            primary = self.index.documents.get(decision.primary_document or "") or {}
+            if as_of is not None or primary.get("status") != "superseded" or (filters or {}).get("status"):
+                break
         return hits, evidence, decision
 
     def _covers(self, own, hits, issuer: str) -> bool:
