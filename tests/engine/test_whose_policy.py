@@ -183,3 +183,15 @@ def test_a_decision_resting_on_a_superseded_version_is_taken_again_from_the_curr
     assert answer.decided_under is None or answer.decided_under.document_id == "ivig"
     dated = e.ask(SEED, filters=IVIG_ONLY, as_of="2020-03-01")  # with a date, the version in force decides
     assert dated.decided_under.document_id == "ivig-2019" and decider.documents[-1] == ["ivig-2019"]
+
+
+def test_a_successor_may_name_what_it_replaced_instead():
+    from app.engine.retrieve.scope import successors
+
+    docs = {"v1": {"effective_date": "2018-01-01", "status": "superseded"},
+            "v2": {"effective_date": "2021-01-01", "status": "superseded"},
+            "v3": {"effective_date": "2025-01-01", "supersedes": "v1; v2"},
+            "other": {"superseded_by": "elsewhere"}}  # a successor the index does not hold: none
+    assert successors(docs) == {"v1": "v3", "v2": "v3"}
+    assert eligible(docs, as_of=dt.date(2019, 6, 1)) == {"v1", "v2", "other"} - {"v2"}
+    assert eligible(docs, as_of=dt.date(2025, 6, 1)) == {"v3", "other"}

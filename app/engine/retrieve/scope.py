@@ -39,25 +39,35 @@ def _day(meta: dict, key: str = "effective_date") -> dt.date | None:
         return None
 
 
+def successors(documents: dict[str, dict]) -> dict[str, str]:
+    """Document id → the id of the document in the index that replaced it (its own
+    ``superseded_by``, or another's ``supersedes``, which may name several: "a; b")."""
+    out: dict[str, str] = {}
+    for doc_id, meta in documents.items():
+        for old in str(meta.get("supersedes") or "").split(";"):
+            if old.strip() in documents:
+                out.setdefault(old.strip(), doc_id)
+    for doc_id, meta in documents.items():
+        if (meta.get("superseded_by") or "") in documents:
+            out[doc_id] = meta["superseded_by"]
+    return out
+
+
 def successor(documents: dict[str, dict], document_id: str) -> str | None:
     """The document that replaced ``document_id``, when the index holds it."""
-    named = (documents.get(document_id) or {}).get("superseded_by") or ""
-    if named in documents:
-        return named
-    for other, meta in documents.items():  # or the one that says it replaced it
-        if document_id in str(meta.get("supersedes") or "").split(";"):
-            return other
-    return None
+    return successors(documents).get(document_id)
 
 
-def in_force(documents: dict[str, dict], document_id: str, as_of: dt.date) -> bool:
+def in_force(documents: dict[str, dict], document_id: str, as_of: dt.date, after: dict[str, str] | None = None) -> bool:
+    """Whether ``document_id`` had taken effect by ``as_of`` and its successor had not (``after``:
+    :func:`successors`, computed once by a caller checking many documents)."""
     meta = documents.get(document_id) or {}
     took_effect = _day(meta)
     if took_effect is not None and took_effect > as_of:
         return False
-    after = successor(documents, document_id)
-    if after is not None:
-        replaced_on = _day(documents[after])
+    later = (successors(documents) if after is None else after).get(document_id)
+    if later is not None:
+        replaced_on = _day(documents[later])
         if replaced_on is not None and replaced_on <= as_of:
             return False
     return True
@@ -67,9 +77,10 @@ def eligible(documents: dict[str, dict], *, issuer: str | None = None, as_of: dt
     """The ids of the documents that may decide, or None when every document may."""
     if issuer is None and as_of is None:
         return None
+    after = successors(documents) if as_of is not None else {}
     keep = set()
     for doc_id, meta in documents.items():
-        if as_of is not None and not in_force(documents, doc_id, as_of):
+        if as_of is not None and not in_force(documents, doc_id, as_of, after):
             continue
         if issuer is not None and meta.get("doc_type") == "policy" and (meta.get("issuer") or "") != issuer:
             continue
