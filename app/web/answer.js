@@ -190,7 +190,9 @@ async function letter() {
   try {
     const response = await fetch("/v1/determinations", {
       method: "POST", headers: headers({ Accept: "application/pdf, application/json" }),
-      body: JSON.stringify({ question: state.asked.question, patient: state.asked.patient || null, format: "pdf" }),
+      // the plan and date of service the answer was given under, when there were any
+      body: JSON.stringify({ question: state.asked.question, patient: state.asked.patient || null, format: "pdf",
+        ...Object.fromEntries(["payer", "as_of"].filter((k) => state.asked[k]).map((k) => [k, state.asked[k]])) }),
     });
     if (!response.ok) throw await failure(response);
     const name = ((response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/) || [])[1];

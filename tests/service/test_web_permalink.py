@@ -182,7 +182,7 @@ RECORD_REQUESTS = """(() => {
   window.sent = [];
   const send = window.fetch.bind(window);
   window.fetch = (url, options) => {
-    if (options && options.method === "POST" && /^\\/v1\\/(ask|chat)/.test(String(url))) {
+    if (options && options.method === "POST" && /^\\/v1\\/(ask|chat|determinations)/.test(String(url))) {
       window.sent.push([String(url), JSON.parse(options.body)]);
     }
     return send(url, options);
@@ -253,6 +253,11 @@ def test_a_plan_and_a_date_of_service_are_sent_shown_linked_remembered_and_copie
     assert browser.js("sent") == [["/v1/ask", asked]]
     assert browser.js(DECIDED_UNDER)["warn"]
     assert browser.js("location.href") == link
+
+    # the letter is asked under the same plan and date
+    browser.js("document.querySelector('#letter').click()")
+    browser.wait_for("document.querySelector('#letter-link')?.href", timeout=60)
+    assert browser.js("sent")[-1] == ["/v1/determinations", {**asked, "format": "pdf"}]
 
 
 def test_a_conversation_keeps_its_plan_and_date_for_later_turns(page):
