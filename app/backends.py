@@ -80,8 +80,13 @@ def _onnx_embeddings(settings: Settings, threads: int | None = None) -> Embeddin
         logging.getLogger("criterion").warning(
             "no ONNX export of %s in %s (make it with `python -m app.onnx_embedder`); encoding with torch, "
             "the same vectors, slower to load", source.name, export_dir)
-        return make_embeddings(settings.model_copy(update={"embedding": settings.embedding.model_copy(
+        torch_model = make_embeddings(settings.model_copy(update={"embedding": settings.embedding.model_copy(
             update={"backend": "sentence-transformers"})}))
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)  # as the torch backend answers: its query threads
+        return torch_model
     if not is_exported(export_dir, source):
         raise ConfigurationError(
             f"embedding.backend 'onnx' needs the ONNX export of {source} in {export_dir}, and there is "
