@@ -5,7 +5,6 @@ letter (app/letters/) — HTML with a print stylesheet, PDF, the letter's fields
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -13,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.access import Principal, caller
-from app.api.models import SOMETHING, Filters
+from app.api.models import SOMETHING, Filters, IsoDate
 from app.letters import MEDIA_TYPES, Determination, Party, determine, render
 
 router = APIRouter(tags=["determinations"])
@@ -49,7 +48,7 @@ class DeterminationRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve.")
     payer: str | None = Field(None, min_length=1, max_length=300, pattern=SOMETHING,
                               description="The health plan whose policy should decide, as for /v1/ask.")
-    as_of: dt.date | None = Field(None, description="Date of service (YYYY-MM-DD), as for /v1/ask.")
+    as_of: IsoDate | None = Field(None, description="Date of service (YYYY-MM-DD), as for /v1/ask.")
 
 
 @router.post("/v1/determinations", response_class=Response, responses=LETTER_RESPONSES,

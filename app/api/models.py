@@ -5,9 +5,10 @@ is a setting, checked in one place for every endpoint (app/api/bounds.py)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.engine.compiled import CompiledDocument
 from app.schemas import Answer, Citation, Verdict
@@ -31,6 +32,18 @@ class Filters(BaseModel):
     status: str | list[str] | None = Field(None, description="'current' or 'superseded'.")
 
 
+def _iso_day(value):
+    """A date of service is written YYYY-MM-DD: a number (read by pydantic as seconds since 1970)
+    or any other spelling is refused rather than guessed."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value.strip()
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_day)]
+
 # At least one character that is neither whitespace nor a control character: a question of
 # nothing but spaces or control characters is refused as invalid input, as the schema says.
 SOMETHING = r"[^\s\x00-\x1f\x7f]"
@@ -48,7 +61,7 @@ class AskRequest(BaseModel):
     payer: str | None = Field(None, min_length=1, max_length=300, pattern=SOMETHING, description=(
         "The health plan whose policy should decide (e.g. 'Cigna', 'TRICARE'); without it, a plan named in the "
         "question or the patient record is used. When the corpus holds no policy of that plan the answer says so."))
-    as_of: dt.date | None = Field(None, description="Date of service (YYYY-MM-DD): the policy versions in force on "
+    as_of: IsoDate | None = Field(None, description="Date of service (YYYY-MM-DD): the policy versions in force on "
                                   "that date decide; without it, the current versions.")
 
 
@@ -62,7 +75,7 @@ class ChatRequest(BaseModel):
                                                   "at most api.max_patient_chars).")
     payer: str | None = Field(None, min_length=1, max_length=300, pattern=SOMETHING, description=(
         "The health plan whose policy should decide; kept for the rest of the conversation until another is given."))
-    as_of: dt.date | None = Field(None, description="Date of service (YYYY-MM-DD); kept for the rest of the conversation.")
+    as_of: IsoDate | None = Field(None, description="Date of service (YYYY-MM-DD); kept for the rest of the conversation.")
 
 
 class ChatResponse(BaseModel):

@@ -35,6 +35,7 @@ def test_a_date_of_service_is_recorded_with_the_version_it_chose(client):
 
 @pytest.mark.parametrize("body, field", [
     ({"as_of": "2026-02-30"}, "as_of"), ({"as_of": "next week"}, "as_of"), ({"as_of": 20260101}, "as_of"),
+    ({"as_of": 0}, "as_of"), ({"as_of": "2026-6-1"}, "as_of"),
     ({"payer": ""}, "payer"), ({"payer": "   "}, "payer"), ({"payer": "x" * 301}, "payer"), ({"payer": ["Cigna"]}, "payer"),
 ])
 def test_a_bad_plan_or_date_is_a_422_in_the_one_error_shape(client, body, field):
