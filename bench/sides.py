@@ -83,9 +83,8 @@ def ask_cases(engine, cases) -> list[dict]:
     for case in cases:
         started = time.perf_counter()
         error = None
-        scope = {key: value for key, value in (("payer", case.payer), ("as_of", case.as_of)) if value}
         try:
-            answer = engine.ask(case.question, patient=case.patient, **scope)
+            answer = engine.ask(case.question, patient=case.patient, **case.scope)
         except Exception as exc:  # recorded against the case; the run goes on
             answer, error = None, f"{type(exc).__name__}: {exc}"
         latency = (time.perf_counter() - started) * 1000

@@ -78,6 +78,12 @@ class GoldCase(BaseModel):
         return value
 
     @property
+    def scope(self) -> dict:
+        """The plan and date of service to hand to ``ask``, named only when the case gives them
+        (so an engine without those parameters still runs the other cases)."""
+        return {key: value for key, value in (("payer", self.payer), ("as_of", self.as_of)) if value}
+
+    @property
     def answerable(self) -> bool:
         """A case is scored on retrieval only when it names the documents that answer it."""
         return bool(self.expected_sources)

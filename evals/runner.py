@@ -53,8 +53,7 @@ def ask_one(engine, case: GoldCase, slots=None) -> CaseRun:
     try:
         question, patient = resolve(case, slots) if case.turns else (case.question, case.patient)
         asked = question if case.turns else None
-        scope = {key: value for key, value in (("payer", case.payer), ("as_of", case.as_of)) if value}
-        answer = engine.ask(question, patient=patient, **scope)
+        answer = engine.ask(question, patient=patient, **case.scope)
         error = None
     except Exception as exc:  # one broken case must not hide the others' scores
         answer, error = None, f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"

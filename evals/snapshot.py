@@ -32,8 +32,7 @@ def snapshot_case(engine: Any, case: Any) -> dict:
     """One case's line: its answer without the volatile keys, or the error ``ask`` raised (in the
     words :mod:`evals.runner` records it)."""
     try:
-        scope = {key: value for key, value in (("payer", case.payer), ("as_of", case.as_of)) if value}
-        answer = engine.ask(case.question, case.patient, **scope)
+        answer = engine.ask(case.question, case.patient, **case.scope)
     except Exception as exc:  # one broken case must not hide the others' answers
         return {"id": case.id, "error": f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"}
     dump = answer.model_dump(mode="json")
