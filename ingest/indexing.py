@@ -22,6 +22,9 @@ from app.engine.compiled import (CRITERIA_FILE, RECORD_VECTORS_FILE, CompiledDoc
 from app.errors import EmbedderMismatch
 from app.engine.retrieve.index import CURRENT, GENERATIONS, current_generation, read_chunks
 from app.engine.retrieve.lexical import LexicalIndex
+from app.engine.retrieve.precomputed import PRECOMPUTED_FILE, Precomputed
+from app.engine.retrieve.precomputed import read as read_precomputed
+from app.engine.retrieve.precomputed import write as write_precomputed
 from ingest.chunking import chunk_header
 from ingest.progress import DIRTY, marker_fields, read_marker
 
@@ -59,6 +62,8 @@ class IndexWriter:
         # the compiled criteria of the last commit (none from an index built before they existed)
         self.previous_compiled: dict[str, CompiledDocument] = read_compiled(previous) if previous and not rebuild else {}
         self.previous_record_vectors = read_record_vectors(previous) if previous and not rebuild else {}
+        # statements and terms start-up reads (none from an index built before, or by other code)
+        self.previous_precomputed = read_precomputed(previous, self.previous_chunks) if previous and not rebuild else None
         self.documents: dict[str, dict] = (
             dict(self.previous_manifest["documents"]) if self.previous_manifest and not rebuild else {}
         )
@@ -74,6 +79,7 @@ class IndexWriter:
         self.marker_started = ""
         prior = read_marker(index_dir) if self.crashed_before else None  # its count holds until resume() recounts
         self.kept = 0  # chunks a killed run embedded that this one keeps
+        self.embedded = 0  # chunks this run embedded
         self._mark(embedded=prior.embedded if prior else 0, total=prior.total if prior else 0)
         self.live = bool(self.previous_manifest) and not rebuild  # writing the collection readers search
         if not self.live:  # a killed run's collection of this name is resumed only if it has our embedder
@@ -113,21 +119,21 @@ class IndexWriter:
                 if text == embed_text(chunk) and meta == chunk.chroma_metadata():
                     done.add(cid)
         self.staged.extend(sorted(done))
-        self.kept = len(done)
+        self.kept += len(done)
         return [c for c in chunks if c.chunk_id not in done]
 
     def add_vectors(self, chunks: list[Chunk], *, batch: int, progress: Callable[[int], None],
-                    step: int | None = None) -> None:
+                    step: int | None = None, total: int | None = None) -> None:
         """Embed and upsert into staging. The texts of each group of ``batch`` are encoded longest
         first (less padding), ``step`` at a time, each step stored before it is reported, so
-        progress comes every few seconds and what is reported is what a rerun keeps."""
+        progress comes every few seconds and what is reported is what a rerun keeps. ``total``:
+        the chunks this sync needs vectors for so far, for the marker (default: these)."""
         if not chunks:
             return
         collection = self.staging._collection
         limit = min(batch, collection._client.get_max_batch_size())
         step = min(step or limit, limit)
         embed = self.staging.embeddings.embed_documents
-        written = 0
         for start in range(0, len(chunks), limit):
             group = sorted(chunks[start:start + limit], key=lambda c: -len(embed_text(c)))
             for first in range(0, len(group), step):
@@ -136,8 +142,8 @@ class IndexWriter:
                 collection.upsert(ids=[c.chunk_id for c in part], embeddings=embed(texts), documents=texts,
                                   metadatas=[c.chroma_metadata() for c in part])
                 self.staged.extend(c.chunk_id for c in part)
-                written += len(part)
-                self._mark(embedded=self.kept + written, total=self.kept + len(chunks))
+                self.embedded += len(part)
+                self._mark(embedded=self.kept + self.embedded, total=total if total is not None else self.kept + len(chunks))
                 progress(len(part))
 
     def _mark(self, *, embedded: int, total: int) -> None:
@@ -169,9 +175,11 @@ class IndexWriter:
     # -------------------------------------------------------------- commit
 
     def commit(self, chunks: Iterable[Chunk], documents: dict[str, dict], extra: dict,
-               compiled: dict[str, CompiledDocument] | None = None, record_vectors: dict | None = None) -> Path:
-        """Write the new generation beside the old (chunks, their compiled criteria and the
-        recommendations' vectors, BM25, the manifest), then switch ``CURRENT`` atomically."""
+               compiled: dict[str, CompiledDocument] | None = None, record_vectors: dict | None = None,
+               precomputed: Precomputed | None = None) -> Path:
+        """Write the new generation beside the old (chunks, their compiled criteria, the
+        recommendations' vectors, what start-up reads precomputed, BM25, the manifest), then switch
+        ``CURRENT`` atomically."""
         chunk_list = list(chunks)
         self._publish()
         name = f"g{self.sequence:06d}"
@@ -193,6 +201,8 @@ class IndexWriter:
             os.fsync(fh.fileno())
         if record_vectors is not None:
             write_record_vectors(tmp / RECORD_VECTORS_FILE, record_vectors)
+        if precomputed is not None:
+            write_precomputed(tmp / PRECOMPUTED_FILE, precomputed)
         LexicalIndex.build([lexical_text(c) for c in chunk_list], [c.chunk_id for c in chunk_list]).save(tmp / "bm25")
         manifest = {
             "sequence": self.sequence,

@@ -4,28 +4,29 @@ of the batch goes in."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from fnmatch import fnmatch
 import time
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Callable
 
-from app.backends import embedder_stamp, make_embeddings, make_token_counter, make_vector_store, max_chunk_tokens, make_chroma_client
+from app.backends import embedder_stamp, make_chroma_client, make_embeddings, make_token_counter, make_vector_store, max_chunk_tokens
 from app.chunks import Chunk
 from app.engine.compiled import CompiledDocument
-from app.errors import DocumentError, FileTooLarge
+from app.engine.retrieve.precomputed import ChunkNotes
+from app.engine.retrieve.precomputed import build as build_precomputed
+from app.engine.retrieve.precomputed import kept_notes as precomputed_notes
 from app.settings import Settings
-from ingest.chunking import chunk_document
-from ingest.compile import COMPILER_VERSION, compile_document
-from ingest.record_vectors import embed_records
+from ingest.compile import COMPILER_VERSION
+from ingest.encoding import Encoding
 from ingest.indexing import IndexWriter
 from ingest.lock import IndexLock
-from ingest.loaders import load_document
 from ingest.manifest import SIDECAR_NAMES, Sidecars
+from ingest.metadata import TEXT_BOUNDS
 from ingest.progress import with_item
-from ingest.metadata import TEXT_BOUNDS, resolve
+from ingest.reading import Job, ReadConfig, compile_criteria, read_ahead
+from ingest.record_vectors import embed_records
 
 log = logging.getLogger("criterion.ingest")
 CHUNKER_VERSION = "2"  # 2: statements set as Markdown headings are text
@@ -140,59 +141,45 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
         )
         files, roots = discover(paths, settings.ingest.extensions, report, settings.ingest.exclude)
         documents = writer.documents
-        count = make_token_counter(settings)
         fresh: dict[str, list[Chunk]] = {}
         compiled: dict[str, CompiledDocument] = {}
+        notes: dict[str, ChunkNotes] = {}
         seen_ids: set[str] = set()
         sidecars = Sidecars(TEXT_BOUNDS)
-
-        for i, src in enumerate(files, start=1):
-            progress("read", i, len(files), src.path.relative_to(src.root).as_posix())
-            doc_id = src.document_id
-            if doc_id in seen_ids:
-                report.failed.append((str(src.path), f"document id {doc_id!r} is already taken by another file in this run"))
+        jobs = plan_reads(files, documents, seen_ids, report, sidecars)
+        config = ReadConfig(max_bytes=max_bytes, max_tokens=max_tokens, overlap_tokens=settings.chunking.overlap_tokens,
+                            chunk_config=chunk_config, count=make_token_counter(settings))
+        # large groups let the encoder sort by length across more texts (less padding)
+        encoding = Encoding(writer, group=max(512, settings.embedding.batch_size), step=settings.embedding.batch_size,
+                            progress=progress)
+        previous_chunks = writer.previous_chunks
+        t0 = time.perf_counter()
+        for i, got in enumerate(read_ahead(jobs, config), start=1):  # files read by a thread while chunks encode
+            job = got.job
+            progress("read", i, len(jobs), job.path.relative_to(job.root).as_posix())
+            if got.failure:
+                report.failed.append((str(job.path), got.failure))
                 continue
-            seen_ids.add(doc_id)
-            previous = documents.get(doc_id)
-            if previous and previous["root"] != str(src.root):
-                report.failed.append((str(src.path), f"document id {doc_id!r} is already indexed from "
-                                      f"{previous['root']}; re-ingest that folder, or use --rebuild"))
+            if got.unchanged:
+                report.unchanged.append(job.document_id)
                 continue
-            row = sidecars.row_for(src.path)
-            metadata_config = f"{METADATA_VERSION}/{row.digest if row else '-'}"  # an edited row re-reads the file
-            try:
-                size = src.path.stat().st_size
-                if size > max_bytes:
-                    raise FileTooLarge(f"{src.path.name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit")
-                data = src.path.read_bytes()
-                sha = hashlib.sha256(data).hexdigest()
-                if (previous and previous["sha256"] == sha and previous.get("chunk_config") == chunk_config
-                        and previous.get("metadata_config") == metadata_config):
-                    report.unchanged.append(doc_id)
-                    continue
-                doc = load_document(src.path, max_bytes=max_bytes, data=data)
-                meta, doubts = resolve(doc, doc_id, row.fields if row else None)
-                chunks = chunk_document(doc, document_id=doc_id, meta=meta, max_tokens=max_tokens,
-                                        overlap_tokens=settings.chunking.overlap_tokens, count=count)
-            except DocumentError as exc:
-                report.failed.append((str(src.path), exc.message))
-                log.error("failed %s: %s", src.path, exc.message)
-                continue
-            except OSError as exc:
-                report.failed.append((str(src.path), f"cannot read: {exc.strerror or exc}"))
-                continue
-            fresh[doc_id] = chunks
-            compiled[doc_id] = records = compile_criteria(chunks)
-            report.pages_read += doc.pages
-            report.warnings.extend((str(src.path), doubt) for doubt in doubts)
-            report.warnings.extend((str(src.path), f"criteria: {w}") for w in records.warnings)
-            (report.updated if previous else report.added).append(doc_id)
+            doc_id, records = job.document_id, got.compiled
+            fresh[doc_id], compiled[doc_id] = got.chunks, records
+            notes.update(got.notes)
+            report.pages_read += got.pages
+            report.warnings.extend((str(job.path), doubt) for doubt in got.doubts)
+            report.warnings.extend((str(job.path), f"criteria: {w}") for w in records.warnings)
+            (report.updated if job.previous else report.added).append(doc_id)
             documents[doc_id] = {
-                **meta, "metadata_warnings": doubts, "manifest_row": row.label if row else "",
-                "root": str(src.root), "path": src.path.relative_to(src.root).as_posix(),
-                "sha256": sha, "pages": doc.pages, "chunk_config": chunk_config, "metadata_config": metadata_config,
-                "chunk_ids": [c.chunk_id for c in chunks], "criteria_warnings": records.warnings,
+                **got.meta, "metadata_warnings": got.doubts, "manifest_row": job.row.label if job.row else "",
+                "root": str(job.root), "path": job.path.relative_to(job.root).as_posix(),
+                "sha256": got.sha256, "pages": got.pages, "chunk_config": chunk_config,
+                "metadata_config": job.metadata_config,
+                "chunk_ids": [c.chunk_id for c in got.chunks], "criteria_warnings": records.warnings,
             }
+            encoding.add([c for c in got.chunks if not same_vector(previous_chunks.get(c.chunk_id), c)])
+        encoding.reading = False
+        encoding.finish()
         report.warnings[:0] = sidecars.warnings  # the manifests' own problems first
 
         # Documents of a synced folder whose files are gone are removed; a file that is still
@@ -202,26 +189,9 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
                 del documents[doc_id]
                 report.removed.append(doc_id)
 
-        previous_chunks = writer.previous_chunks
-        new_chunks = [c for chunks in fresh.values() for c in chunks
-                      if not same_vector(previous_chunks.get(c.chunk_id), c)]
-        to_embed = writer.resume(new_chunks)  # a killed run's vectors of the same chunks are kept
-        report.chunks_resumed = len(new_chunks) - len(to_embed)
-        t0 = time.perf_counter()
-        done = 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            progress("embed", done, len(to_embed))
-
-        # large groups let the encoder sort by length across more texts (less padding)
-        if to_embed:
-            progress("embed", 0, len(to_embed))  # the phase starts: its rate counts from here
-        writer.add_vectors(to_embed, batch=max(512, settings.embedding.batch_size), progress=advance,
-                           step=settings.embedding.batch_size)
-        report.embed_seconds = time.perf_counter() - t0
-        report.chunks_embedded = len(to_embed)
+        report.embed_seconds = time.perf_counter() - t0  # reading and encoding, side by side
+        report.chunks_embedded = encoding.embedded
+        report.chunks_resumed = encoding.resumed
 
         all_chunks: list[Chunk] = []
         for doc_id in sorted(documents):
@@ -233,9 +203,10 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
         recompiled = reuse_criteria(writer, documents, compiled, report)
         record_vectors, embedded_now = embed_records(compiled, writer.previous_record_vectors, embeddings)
         changed = (report.added or report.updated or report.removed or rebuild or writer.crashed_before or recompiled
-                   or embedded_now)
+                   or embedded_now or writer.previous_precomputed is None)
         if changed or writer.previous_manifest is None:
-            writer.commit(all_chunks, documents, {"chunker": CHUNKER_VERSION}, compiled, record_vectors)
+            writer.commit(all_chunks, documents, {"chunker": CHUNKER_VERSION}, compiled, record_vectors,
+                          build_precomputed(all_chunks, {**kept_notes(writer, all_chunks), **notes}))
             report.committed = True
         else:
             writer.release()
@@ -243,15 +214,35 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
     return report
 
 
-def compile_criteria(chunks: list[Chunk]) -> CompiledDocument:
-    """A document's compiled criteria; a fault in the compiler costs the document its records
-    (and says so in a warning), never its place in the index."""
-    try:
-        return compile_document(chunks)
-    except Exception as exc:  # noqa: BLE001 - any compiler fault: the document still ingests
-        log.exception("criteria compiler failed on %s", chunks[0].document_id if chunks else "?")
-        return CompiledDocument(document_id=chunks[0].document_id if chunks else "", compiler=COMPILER_VERSION,
-                                warnings=[f"criteria could not be compiled ({exc.__class__.__name__}: {exc})"])
+def plan_reads(files: list[SourceFile], documents: dict[str, dict], seen_ids: set[str], report: SyncReport,
+               sidecars: Sidecars) -> list[Job]:
+    """The files to read, each with its manifest row and last commit's entry; a file whose document
+    id another file of this run takes, or that another folder indexed, fails here."""
+    jobs = []
+    for src in files:
+        doc_id = src.document_id
+        if doc_id in seen_ids:
+            report.failed.append((str(src.path), f"document id {doc_id!r} is already taken by another file in this run"))
+            continue
+        seen_ids.add(doc_id)
+        previous = documents.get(doc_id)
+        if previous and previous["root"] != str(src.root):
+            report.failed.append((str(src.path), f"document id {doc_id!r} is already indexed from "
+                                  f"{previous['root']}; re-ingest that folder, or use --rebuild"))
+            continue
+        row = sidecars.row_for(src.path)
+        metadata_config = f"{METADATA_VERSION}/{row.digest if row else '-'}"  # an edited row re-reads the file
+        jobs.append(Job(src.path, src.root, doc_id, row, metadata_config, previous))
+    return jobs
+
+
+def kept_notes(writer: IndexWriter, chunks: list[Chunk]) -> dict[str, ChunkNotes]:
+    """The last commit's statements and terms of the chunks it holds unchanged (text, title, section)."""
+    old = precomputed_notes(writer.previous_precomputed)
+    previous = writer.previous_chunks
+    return {c.chunk_id: old[c.chunk_id] for c in chunks if c.chunk_id in old and c.chunk_id in previous
+            and (previous[c.chunk_id].text, previous[c.chunk_id].title, previous[c.chunk_id].section)
+            == (c.text, c.title, c.section)}
 
 
 def reuse_criteria(writer: IndexWriter, documents: dict[str, dict], compiled: dict[str, CompiledDocument],

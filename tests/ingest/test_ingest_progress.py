@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.settings import Settings
+from ingest.encoding import STILL_READING
 from ingest.progress import ProgressLines, read_marker, resume_hint
 from ingest.sync import sync
 
@@ -49,10 +50,15 @@ def test_progress_lines_carry_the_count_the_rate_the_eta_and_the_file(tmp_path, 
     assert read[0].startswith("read 1/40 files") and read[0].endswith("· bulk/doc00.md")
     assert read[-1].startswith("read 40/40 files") and read[-1].endswith("· bulk/doc39.md")
     assert all(RATE_AND_ETA.search(line) for line in read[1:] + embedded[1:]), lines
-    assert embedded[0] == f"embedded 0/{report.chunks_embedded} chunks · 0.0 chunks/s · ETA …"
-    assert embedded[1].startswith(f"embedded 64/{report.chunks_embedded} chunks") and "ETA " in embedded[1]
+    # encoding starts while files are still read: the total is the chunks known so far, and says so
+    first_total = int(embedded[0].split()[1].split("/")[1])
+    assert embedded[0] == f"embedded 0/{first_total} chunks · 0.0 chunks/s · ETA … · {STILL_READING}"
+    assert 512 <= first_total < report.chunks_embedded
+    assert embedded[1].startswith("embedded 64/") and "ETA " in embedded[1]
     assert embedded[-1].startswith(f"embedded {report.chunks_embedded}/{report.chunks_embedded} chunks")
     assert embedded[-1].endswith("· done")
+    # reading ended before encoding did: the lines from then on carry the final total
+    assert any(line.startswith("embedded ") and STILL_READING not in line and "· done" not in line for line in lines)
 
 
 def test_the_first_line_comes_before_embedding_finishes(tmp_path, fake_settings):

@@ -4,7 +4,8 @@ Layout of an index directory::
 
     chroma/                  the embedded Chroma database (store 'chroma-local')
     CURRENT                  names the committed generation
-    generations/<gen>/       manifest.json, chunks.jsonl, criteria.jsonl, record_vectors.npz, bm25/ — one committed state
+    generations/<gen>/       manifest.json, chunks.jsonl, criteria.jsonl, record_vectors.npz, precomputed.json,
+                             bm25/ — one committed state
     .lock                    held by the one process that writes
 
 A writer (``ingest/``) adds vectors to Chroma first, then writes a whole new generation and
@@ -16,7 +17,6 @@ midway leaves the previous index answering exactly as before.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,8 +27,9 @@ from app.chunks import Chunk
 from app.engine.compiled import CompiledDocument, read_compiled, read_record_vectors
 from app.errors import EmbedderMismatch, IndexUnavailable
 from app.engine.retrieve.lexical import LexicalIndex
+from app.engine.retrieve.precomputed import Precomputed, word_idf
+from app.engine.retrieve.precomputed import read as read_precomputed
 from app.engine.text.statements import is_disagreement
-from app.engine.text.tokens import stems
 from app.engine.text.vocabulary import canonical, synonym_terms
 
 CURRENT = "CURRENT"
@@ -80,20 +81,23 @@ class Index:
         return read_record_vectors(self.path)
 
     @cached_property
+    def precomputed(self) -> Precomputed | None:
+        """Statements, synonym groups and word weights computed at ingest (``precomputed.json``),
+        or None when the generation's were written by other code or it has none."""
+        return read_precomputed(self.path, self.chunks)
+
+    @cached_property
     def word_idf(self) -> dict[str, float]:
         """Inverse document frequency of every (stemmed) word over this generation's chunks:
-        how much finding a word says. Computed once per loaded index."""
-        df: dict[str, int] = {}
-        for chunk in self.chunks.values():
-            for word in stems(f"{chunk.title} {chunk.section} {chunk.text}"):
-                df[word] = df.get(word, 0) + 1
-        n = max(1, len(self.chunks))
-        return {word: math.log(1 + n / d) for word, d in df.items()}
+        how much finding a word says. Computed once per loaded index, or at ingest."""
+        return self.precomputed.word_idf if self.precomputed else word_idf(self.chunks.values())
 
     @cached_property
     def term_groups(self) -> frozenset[str]:
         """The synonym groups (by canonical name) that some chunk names, in any of their spellings:
         a question about a term no document mentions cannot be answered from this index."""
+        if self.precomputed:
+            return self.precomputed.term_groups
         found: set[str] = set()
         for chunk in self.chunks.values():
             found.update(canonical(t) for t in synonym_terms(f"{chunk.title} {chunk.section} {chunk.text}"))

@@ -60,13 +60,37 @@ def stance_of(text: str, section: str = "") -> str:
 def split_chunk(chunk: Chunk) -> list[Sentence]:
     """Sentences (and list items) at '. ', '; ', '? ', '! ' or a line break — never inside
     numbers such as 100.1 or 0.4 g/kg — each located exactly in the chunk text, with its stance.
-    Computed once per chunk text and section (a question reads the same chunks again and again)."""
-    return [Sentence(text, chunk, start, stance) for text, start, stance in _split(chunk.text, chunk.section)]
+    Computed once per chunk text and section (a question reads the same chunks again and again),
+    or read from what ingest computed (:func:`remember`)."""
+    key = (chunk.text, chunk.section)
+    pieces = _remembered.get(key) or _split(*key)
+    return [Sentence(text, chunk, start, stance) for text, start, stance in pieces]
 
 
 @lru_cache(maxsize=200_000)
 def _split(text: str, section: str) -> tuple[tuple[str, int, str], ...]:
     return tuple(_pieces(text, section))
+
+
+_remembered: dict[tuple[str, str], tuple[tuple[str, int, str], ...]] = {}
+
+
+def statement_spans(chunk: Chunk) -> list[tuple[int, int, str]]:
+    """(start, length, stance) of each statement: what ingest stores (``precomputed.json``)."""
+    return [(start, len(text), stance) for text, start, stance in _split(chunk.text, chunk.section)]
+
+
+def remember(notes) -> None:
+    """Take the statements of an index's chunks as ingest computed them: ``notes``, pairs of a chunk
+    and its spans (spans that do not fit its text are ignored). Replaces what an index loaded
+    before gave, so a process that reloads its index keeps one copy."""
+    kept = {}
+    for chunk, spans in notes:
+        text = chunk.text
+        if all(0 <= start and start + length <= len(text) for start, length, _ in spans):
+            kept[(text, chunk.section)] = tuple((text[s:s + n], s, stance) for s, n, stance in spans)
+    _remembered.clear()
+    _remembered.update(kept)
 
 
 # A labelled field: a short label, a colon, a short value ('Grade: B.', 'Sex: male.', 'Ages: 65 to 75.')
