@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from app.chunks import SECTION_SEP, Chunk
 from app.engine.gather import corpus_profile, document_sections
 from app.engine.read import Frame
@@ -100,3 +102,16 @@ class FakeRetriever:
         ranked = Hits(self.found[:k])
         ranked.best_dense = self.best_dense
         return ranked
+
+
+class FakeSimilarity:
+    """Cosines by statement text, or by (query, statement) where the query matters (0 for any
+    other); records each query."""
+
+    def __init__(self, cosines: dict):
+        self.cosines = cosines
+        self.queries: list[str] = []
+
+    def similarities(self, query, texts):
+        self.queries.append(query)
+        return np.array([self.cosines.get((query, t), self.cosines.get(t, 0.0)) for t in texts])

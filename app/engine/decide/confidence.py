@@ -42,6 +42,7 @@ def features(frame: Frame, evidence: Evidence, decision: Decision) -> dict[str, 
     out["yes_by_wording"] = float(by_wording and decision.verdict == "yes")
     out["no_by_wording"] = float(by_wording and decision.verdict == "no")
     out["yes_with_undocumented"] = float(decision.verdict == "yes" and out["share_not_documented"] > 0)
+    out["yes_by_meaning"] = float(decision.verdict == "yes" and decision.basis == "meaning")
     stances = [s.stance for s in decision.deciding]
     lead = stances[0] if stances else ""
     agrees = (decision.verdict == "yes" and lead in POSITIVE) or (decision.verdict == "no" and lead in NEGATIVE)
@@ -68,6 +69,7 @@ REVIEW_REASONS = {
     "yes_by_wording": "the verdict stands only on the wording of a statement",
     "quote_contradicts": "the verdict stands beside a quote that takes the opposite stance",
     "yes_with_undocumented": "the \"yes\" counts a criterion the question and record do not document as administrative",
+    "yes_by_meaning": "the \"yes\" was reached by matching criteria to the stated facts by meaning, not by the rules alone",
 }
 
 
@@ -77,7 +79,9 @@ def review_reasons(signals: dict[str, float]) -> list[str]:
     cases right about half the time (54 of 110) and most of the wrong "yes" answers; a verdict beside
     a quote that takes the opposite stance; a "yes" with a criterion row not documented (the rules
     judged it administrative) — on the dev sets (starter, real corpus, long vignettes, issuers) 8 of
-    the 10 wrong "yes" answers not otherwise sent to review, against 30 right ones."""
+    the 10 wrong "yes" answers not otherwise sent to review, against 30 right ones; a "yes" whose
+    criteria were matched to the record by meaning (``affirmed``) — on the dev sets 2 answers, too few
+    to call reliable."""
     return [text for key, text in REVIEW_REASONS.items() if signals.get(key)]
 
 

@@ -3,7 +3,8 @@ embedding model) where the rules match by words:
 
 - a policy question the rules left ``conditional``: a required criterion they found undocumented
   that a fact the record denies speaks to (cosine ≥ ``DENIED_FACT_SIMILARITY``; the fact negated by
-  ConText) is not met → ``no``, naming the fact (``denied``);
+  ConText) is not met → ``no``, naming the fact (``denied``); if none is, the criteria the record
+  states in other words, matched by meaning, may make it ``yes`` (``affirmed.met_by_meaning``);
 - a guideline question the rules judged on the wording of the statements closest to it: the
   recommendation records compiled at ingest, matched to the question (``recommendation.choose``).
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from app.engine.decide import Decider
+from app.engine.decide.affirmed import met_by_meaning
 from app.engine.decide.meaning import Similarity
 from app.engine.decide.recommendation import STATEMENT_STANCE, Choice, choose
 from app.engine.read import Frame
@@ -39,7 +41,8 @@ class LayeredDecider:
     def decide(self, frame: Frame, evidence: Evidence) -> Decision:
         decision = self.rules.decide(frame, evidence)
         if decision.primary_document is not None and decision.verdict == "conditional" and decision.criteria:
-            return self.denied(frame, decision)
+            denied = self.denied(frame, decision)
+            return denied if denied.verdict == "no" else met_by_meaning(frame, evidence, decision, self.similarity)
         if (decision.primary_document is not None or frame.kind == "informational" or decision.verdict in _KEEP
                 or (decision.reason or "").startswith(UNADDRESSED) or not evidence.compiled):
             return decision
