@@ -79,6 +79,9 @@ def main(folder: Path) -> str:
         f"ingest, two after; scaled to {len(texts)}) | {raw:.1f} s ({raw_rate:.1f} chunks/s); runs "
         f"{', '.join(f'{r:.1f}' for r in runs)} s |",
         f"| pipeline / raw encoder ratio | {pipeline_rate / raw_rate:.2f} |",
+        f"| of the first run, time inside the encoder (chunks and recommendation texts) | {first.encode_seconds:.1f} s "
+        f"({first.encode_seconds / first.seconds:.2f} of the run; measured at the same moments as the run, so the "
+        f"load of other work falls on both) |",
         f"| second run | {len(second.unchanged)} unchanged, {second.chunks_embedded} chunks embedded, {second.seconds:.1f} s |",
         f"| after touching one file | updated {touched.updated}, {len(touched.unchanged)} unchanged, "
         f"{touched.chunks_embedded} chunks embedded |",

@@ -80,6 +80,7 @@ class IndexWriter:
         prior = read_marker(index_dir) if self.crashed_before else None  # its count holds until resume() recounts
         self.kept = 0  # chunks a killed run embedded that this one keeps
         self.embedded = 0  # chunks this run embedded
+        self.encode_seconds = 0.0  # of this run's time, spent in the encoder (the rest: reading, storing)
         self._mark(embedded=prior.embedded if prior else 0, total=prior.total if prior else 0)
         self.live = bool(self.previous_manifest) and not rebuild  # writing the collection readers search
         if not self.live:  # a killed run's collection of this name is resumed only if it has our embedder
@@ -139,7 +140,10 @@ class IndexWriter:
             for first in range(0, len(group), step):
                 part = group[first:first + step]
                 texts = [embed_text(c) for c in part]
-                collection.upsert(ids=[c.chunk_id for c in part], embeddings=embed(texts), documents=texts,
+                t0 = time.perf_counter()
+                vectors = embed(texts)
+                self.encode_seconds += time.perf_counter() - t0
+                collection.upsert(ids=[c.chunk_id for c in part], embeddings=vectors, documents=texts,
                                   metadatas=[c.chroma_metadata() for c in part])
                 self.staged.extend(c.chunk_id for c in part)
                 self.embedded += len(part)

@@ -50,6 +50,7 @@ class SyncReport:
     pages_read: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    encode_seconds: float = 0.0  # inside the encoder: chunks and recommendation texts
     committed: bool = False
 
     @property
@@ -64,7 +65,7 @@ class SyncReport:
             "chunks_embedded": self.chunks_embedded, "chunks_resumed": self.chunks_resumed,
             "chunks_total": self.chunks_total,
             "pages_read": self.pages_read, "seconds": round(self.seconds, 3),
-            "embed_seconds": round(self.embed_seconds, 3),
+            "embed_seconds": round(self.embed_seconds, 3), "encode_seconds": round(self.encode_seconds, 3),
         }
 
 
@@ -201,7 +202,9 @@ def sync(paths: list[Path], settings: Settings, *, rebuild: bool = False, embedd
                 all_chunks.extend(writer.previous_chunks[cid] for cid in documents[doc_id]["chunk_ids"])
         report.chunks_total = len(all_chunks)
         recompiled = reuse_criteria(writer, documents, compiled, report)
+        t1 = time.perf_counter()
         record_vectors, embedded_now = embed_records(compiled, writer.previous_record_vectors, embeddings)
+        report.encode_seconds = writer.encode_seconds + (time.perf_counter() - t1)
         changed = (report.added or report.updated or report.removed or rebuild or writer.crashed_before or recompiled
                    or embedded_now or writer.previous_precomputed is None)
         if changed or writer.previous_manifest is None:
