@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -126,29 +127,41 @@ class IndexWriter:
     def add_vectors(self, chunks: list[Chunk], *, batch: int, progress: Callable[[int], None],
                     step: int | None = None, total: int | None = None) -> None:
         """Embed and upsert into staging. The texts of each group of ``batch`` are encoded longest
-        first (less padding), ``step`` at a time, each step stored before it is reported, so
-        progress comes every few seconds and what is reported is what a rerun keeps. ``total``:
-        the chunks this sync needs vectors for so far, for the marker (default: these)."""
+        first (less padding), ``step`` at a time; a thread stores each step while the next is
+        encoded, and a step is reported only once stored, so progress comes every few seconds and
+        what is reported is what a rerun keeps. ``total``: the chunks this sync needs vectors for
+        so far, for the marker (default: these)."""
         if not chunks:
             return
         collection = self.staging._collection
         limit = min(batch, collection._client.get_max_batch_size())
         step = min(step or limit, limit)
         embed = self.staging.embeddings.embed_documents
-        for start in range(0, len(chunks), limit):
-            group = sorted(chunks[start:start + limit], key=lambda c: -len(embed_text(c)))
-            for first in range(0, len(group), step):
-                part = group[first:first + step]
-                texts = [embed_text(c) for c in part]
-                t0 = time.perf_counter()
-                vectors = embed(texts)
-                self.encode_seconds += time.perf_counter() - t0
-                collection.upsert(ids=[c.chunk_id for c in part], embeddings=vectors, documents=texts,
-                                  metadatas=[c.chroma_metadata() for c in part])
-                self.staged.extend(c.chunk_id for c in part)
-                self.embedded += len(part)
-                self._mark(embedded=self.kept + self.embedded, total=total if total is not None else self.kept + len(chunks))
-                progress(len(part))
+        marked_total = total if total is not None else self.kept + len(chunks)
+
+        def stored(future, part: list[Chunk]) -> None:
+            future.result()  # a store that failed fails the sync here
+            self.staged.extend(c.chunk_id for c in part)
+            self.embedded += len(part)
+            self._mark(embedded=self.kept + self.embedded, total=marked_total)
+            progress(len(part))
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="criterion-store") as store:
+            pending = None
+            for start in range(0, len(chunks), limit):
+                group = sorted(chunks[start:start + limit], key=lambda c: -len(embed_text(c)))
+                for first in range(0, len(group), step):
+                    part = group[first:first + step]
+                    texts = [embed_text(c) for c in part]
+                    t0 = time.perf_counter()
+                    vectors = embed(texts)
+                    self.encode_seconds += time.perf_counter() - t0
+                    if pending is not None:
+                        stored(*pending)
+                    pending = (store.submit(collection.upsert, ids=[c.chunk_id for c in part], embeddings=vectors,
+                                            documents=texts, metadatas=[c.chroma_metadata() for c in part]), part)
+            if pending is not None:
+                stored(*pending)
 
     def _mark(self, *, embedded: int, total: int) -> None:
         """The in-progress marker: this run's pid, start, paths and how far it has embedded (what
